@@ -1,0 +1,6 @@
+"""The embedded default for one machine: SQLite, files as the Celery broker, DEBUG on."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)

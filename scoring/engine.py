@@ -1,0 +1,476 @@
+"""Scoring engine: derived variables and data-quality flags of a response frame.
+
+Pure pandas / numpy (no Django import). Every computation is a column
+operation on the whole frame, so the same code scores one response at
+submission time and a wave of 100,000 for a re-score or an export.
+
+Item lists, reverse keys, scales, option codes and value ranges come from the
+:class:`~scoring.instrument.Instrument` (the data dictionary), never from
+hand-copied lists of item codes.
+
+Decisions where the specification is silent (the reference cohort has no such
+case, so they cannot be read off it; each is covered by ``tests/scoring``):
+
+* Invalid answers: a value that is not one of the item's option codes, not in
+  its ``value_range`` or not an integer for a coded/int item counts as missing
+  (e.g. a child residence answer of 9, ``birth_month`` 13, ``rsca01`` 7).
+* ``age`` is missing when ``birth_year`` or ``birth_month`` or ``submitted_at``
+  is missing or invalid, or when the birth month lies after the submission.
+  With ``age`` unknown the questionnaire could not filter the residence years,
+  so all 12 ages count as asked.
+* Residence answers at an age that was not asked (``a > age + 1``) are
+  ignored: that age's status is empty and the answers trigger no flag.
+* ``migration_now``: ``parent_away == 0`` gives 0 whatever ``mother_away`` /
+  ``father_away`` hold (those items are not asked then; the reference cohort
+  stores 0 there). Otherwise a parent counts as away at code >= 2; a missing
+  away item (with ``parent_away`` 1 or missing) leaves it missing.
+* ``flag_straightline``: at least two RSCA items answered and all answered RSCA
+  items identical (one skipped item does not hide straight-lining).
+* Flags are always 0/1, never missing.
+* ``flag_speeding``: a missing duration is never speeding; the median is over
+  the non-missing durations of the frame given.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scoring.instrument import RESIDENCE_PERSONS, RESIDENCE_YEARS, Instrument, default_instrument
+
+__all__ = [
+    "NOT_SCORED",
+    "SCORED_CODES",
+    "WAVE_CODES",
+    "flag_speeding",
+    "score_frame",
+    "score_wave",
+    "scored_codes",
+    "output_codes",
+]
+
+# Derived codes that depend on a sample or an analysis run, not on one response.
+NOT_SCORED = frozenset({"tatt", "traj_cluster", "traj_label"})
+# Derived codes computed over a whole wave (by score_wave), not per response.
+WAVE_CODES = ["flag_speeding"]
+
+# Residence option codes (see the options of res_* in the dictionary).
+INSIDE, OUTSIDE, DONT_REMEMBER, DISRUPTION = 1, 2, 8, 9
+# Migration status codes (options of mig_XX): NM, MG, LB1, LB2.
+NM, MG, LB1, LB2 = 1, 2, 3, 4
+# A scale or subscale is scored when answered * DEN >= items * NUM (80 %).
+COVERAGE_NUM, COVERAGE_DEN = 4, 5
+# Composite RSCA scores pool the items of these subscales ("rsca" pools every rsca_* subscale).
+RSCA_PREFIX = "rsca_"
+POOLED = {
+    "rsca_indiv": ("rsca_goal", "rsca_affect", "rsca_positive"),
+    "rsca_support": ("rsca_family", "rsca_help"),
+}
+# Scales scored as a sum prorated from the mean of answered items (n_items x mean).
+PRORATED_SUM_SCALES = ("dep",)
+# pcr = pcr_father + pcr_mother when both exist.
+PCR_PARTS = ("pcr_father", "pcr_mother")
+# Collapsed education: 1-2 -> 1 (primary or less), 3 -> 2 (junior high), 4-5 -> 3 (senior high+).
+EDU3 = {"father_edu3": "father_edu", "mother_edu3": "mother_edu"}
+EDU3_MAP = np.array([np.nan, 1, 1, 2, 3, 3], dtype=float)  # indexed by the 1-5 code
+AWAY_MIN = 2  # mother_away / father_away code from which a parent counts as away (6 months+)
+HEALTH_GOOD_MIN = 4
+
+_DATE_RE = r"^\s*(\d{4})-(\d{2})-(\d{2})"
+
+
+@dataclass
+class _Plan:
+    """Everything derived from an instrument once (cached per instrument)."""
+
+    columns: list  # item codes read from the answers, in this order
+    col: dict  # code -> column index in the value matrix
+    opt_table: np.ndarray  # (n_cols, max_code + 1) bool: code allowed for column
+    opt_cols: np.ndarray  # indices of columns with option codes
+    range_cols: np.ndarray  # indices of columns with a value range
+    range_low: np.ndarray
+    range_high: np.ndarray
+    range_int: np.ndarray  # bool: integer-valued range
+    scales: dict  # scale name -> (col indices, reverse mask, reverse sum)
+    out_codes: list  # derived codes computed by score_frame, dictionary order
+    dtypes: dict  # derived code -> "Int64" | "float64" | "object"
+    res: dict  # person -> col indices for years 1..12
+    seq_labels: np.ndarray  # status label per code (index = code)
+    rsca_cols: np.ndarray
+    covariate_items: list
+    covariate_scores: list
+
+
+_PLANS: "weakref.WeakKeyDictionary[Instrument, _Plan]" = weakref.WeakKeyDictionary()
+
+
+def scored_codes(instrument: Instrument | None = None) -> list[str]:
+    """Derived codes computed per response by :func:`score_frame`, in dictionary order."""
+    instrument = instrument or default_instrument()
+    return [c for c in instrument.derived_codes if c not in NOT_SCORED and c not in WAVE_CODES]
+
+
+def output_codes(instrument: Instrument | None = None) -> list[str]:
+    """Derived codes returned by :func:`score_wave`, in dictionary order."""
+    instrument = instrument or default_instrument()
+    return [c for c in instrument.derived_codes if c not in NOT_SCORED]
+
+
+def _missing_covariates(instrument: Instrument) -> tuple[list[str], list[str]]:
+    """Covariates of ``flag_missing_covariates``, read from its dictionary description.
+
+    Item codes named there must be answered; derived codes named there
+    ("rsca or pcr cannot be scored") must be scorable.
+    """
+    text = instrument["flag_missing_covariates"].description
+    named = [w for w in dict.fromkeys(re.findall(r"[a-z][a-z0-9_]*", text)) if w in instrument]
+    items = [c for c in named if instrument[c].kind == "item"]
+    scores = [c for c in named if instrument[c].kind == "derived"]
+    if not items and not scores:
+        raise ValueError("flag_missing_covariates names no code of the dictionary")
+    return items, scores
+
+
+def _build_plan(instrument: Instrument) -> _Plan:
+    out_codes = scored_codes(instrument)
+    item_scales = {v.scale for v in instrument.items if v.scale}
+    known = {"age", "mig_seq", "migration_now", "rsca", "pcr", "only_child", "health_good", *EDU3, *POOLED}
+    known |= {f"mig_{year:02d}" for year in RESIDENCE_YEARS}
+    known |= {c for c in instrument.derived_codes if c.startswith("flag_")}
+    unknown = [c for c in out_codes if c not in known and c not in item_scales]
+    if unknown:
+        raise ValueError(f"the scoring engine does not know how to compute: {', '.join(unknown)}")
+
+    cov_items, cov_scores = _missing_covariates(instrument)
+    rsca_scales = instrument.scales_with_prefix(RSCA_PREFIX)
+    scale_names = [s for s in dict.fromkeys(v.scale for v in instrument.items if v.scale) if s not in NOT_SCORED]
+    res_codes = [instrument.residence_code(p, y) for p in RESIDENCE_PERSONS for y in RESIDENCE_YEARS]
+    needed = set(res_codes) | set(cov_items) | {"birth_year", "birth_month", "siblings", "health"}
+    needed |= {"parent_away", "mother_away", "father_away", *EDU3.values()}
+    for scale in scale_names:
+        needed |= {v.code for v in instrument.scale_items(scale)}
+    columns = [c for c in instrument.item_codes if c in needed]
+    missing = needed - set(columns)
+    if missing:
+        raise ValueError(f"the dictionary lacks items the engine needs: {', '.join(sorted(missing))}")
+    col = {c: i for i, c in enumerate(columns)}
+
+    variables = [instrument[c] for c in columns]
+    max_code = max([max(v.option_codes) for v in variables if v.options] + [0])
+    opt_table = np.zeros((len(columns), max_code + 1), dtype=bool)
+    opt_cols, range_cols, low, high, is_int = [], [], [], [], []
+    for i, v in enumerate(variables):
+        if v.options:
+            opt_cols.append(i)
+            opt_table[i, list(v.option_codes)] = True
+        elif v.value_range:
+            range_cols.append(i)
+            low.append(v.value_range[0])
+            high.append(v.value_range[1])
+            is_int.append(v.type == "int")
+
+    def scale_spec(codes: list[str]):
+        idx = np.array([col[c] for c in codes], dtype=np.intp)
+        rev = np.array([instrument[c].reverse for c in codes], dtype=bool)
+        # reverse keying: (lowest + highest option code) - answer, i.e. 6 - answer on 1-5
+        rev_sum = np.array(
+            [min(instrument[c].option_codes) + max(instrument[c].option_codes) if instrument[c].reverse else 0 for c in codes],
+            dtype=float,
+        )
+        return idx, rev, rev_sum
+
+    def items_of(scales) -> list[str]:
+        wanted = set(scales)
+        return [v.code for v in instrument.items if v.scale in wanted]
+
+    scales = {s: scale_spec(items_of([s])) for s in scale_names}
+    scales["rsca"] = scale_spec(items_of(rsca_scales))
+    for name, parts in POOLED.items():
+        scales[name] = scale_spec(items_of(parts))
+
+    dtypes = {}
+    for code in out_codes + WAVE_CODES:
+        t = instrument[code].type
+        dtypes[code] = "float64" if t == "float" else "object" if t == "string" else "Int64"
+
+    mig_var = instrument[f"mig_{RESIDENCE_YEARS[0]:02d}"]
+    labels = np.array([None] * (max(mig_var.option_codes) + 1), dtype=object)
+    for option in mig_var.options:
+        labels[option.code] = option.label["en"].split()[0]  # "NM non-migrant" -> "NM"
+
+    return _Plan(
+        columns=columns,
+        col=col,
+        opt_table=opt_table,
+        opt_cols=np.array(opt_cols, dtype=np.intp),
+        range_cols=np.array(range_cols, dtype=np.intp),
+        range_low=np.array(low, dtype=float),
+        range_high=np.array(high, dtype=float),
+        range_int=np.array(is_int, dtype=bool),
+        scales=scales,
+        out_codes=out_codes,
+        dtypes=dtypes,
+        res={p: np.array([col[instrument.residence_code(p, y)] for y in RESIDENCE_YEARS]) for p in RESIDENCE_PERSONS},
+        seq_labels=labels,
+        rsca_cols=scales["rsca"][0],
+        covariate_items=cov_items,
+        covariate_scores=cov_scores,
+    )
+
+
+def _plan(instrument: Instrument) -> _Plan:
+    plan = _PLANS.get(instrument)
+    if plan is None:
+        plan = _PLANS[instrument] = _build_plan(instrument)
+    return plan
+
+
+def _values(answers: pd.DataFrame, plan: _Plan) -> np.ndarray:
+    """The answers as a float matrix (n, columns); invalid or missing -> NaN."""
+    n = len(answers)
+    x = np.full((n, len(plan.columns)), np.nan)
+    present = [c for c in plan.columns if c in answers.columns]
+    if present:
+        frame = answers[present]
+        textual = [
+            c
+            for c, dtype in frame.dtypes.items()
+            if dtype == object or dtype == bool or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
+        ]
+        numeric = [c for c in present if c not in set(textual)]
+        if numeric:
+            x[:, [plan.col[c] for c in numeric]] = frame[numeric].to_numpy(dtype=float, na_value=np.nan)
+        if textual:
+            # object columns (e.g. a one-row frame built from a dict with None or "" values):
+            # one to_numeric call over the whole block; anything not numeric -> NaN.
+            block = frame[textual].to_numpy(dtype=object)
+            flat = pd.to_numeric(pd.Series(block.ravel(), dtype=object), errors="coerce")
+            values = flat.to_numpy(dtype=float, na_value=np.nan).reshape(block.shape)
+            x[:, [plan.col[c] for c in textual]] = values
+    with np.errstate(invalid="ignore"):
+        integral = np.isfinite(x) & (x == np.round(x))
+        if len(plan.opt_cols):
+            sub = x[:, plan.opt_cols]
+            ok = integral[:, plan.opt_cols] & (sub >= 0) & (sub < plan.opt_table.shape[1])
+            codes = np.where(ok, sub, 0).astype(np.intp)
+            ok &= plan.opt_table[plan.opt_cols[None, :], codes]
+            x[:, plan.opt_cols] = np.where(ok, sub, np.nan)
+        if len(plan.range_cols):
+            sub = x[:, plan.range_cols]
+            ok = (sub >= plan.range_low) & (sub <= plan.range_high)
+            ok &= integral[:, plan.range_cols] | ~plan.range_int
+            x[:, plan.range_cols] = np.where(ok, sub, np.nan)
+    return x
+
+
+def _local_year_month(submitted) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month of the local date of each timestamp, in its own UTC offset."""
+    s = submitted if isinstance(submitted, pd.Series) else pd.Series(submitted)
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        return s.dt.year.to_numpy(dtype=float, na_value=np.nan), s.dt.month.to_numpy(dtype=float, na_value=np.nan)
+    # strings (ISO 8601) or Timestamp / datetime objects, possibly with mixed offsets:
+    # the text form starts with the local date ("2021-01-15T19:25:00+08:00").
+    text = s.astype(str).where(s.notna(), "")
+    parts = text.str.extract(_DATE_RE)
+    year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    month = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    month[(month < 1) | (month > 12)] = np.nan
+    return year, month
+
+
+def _scale_score(x: np.ndarray, spec) -> np.ndarray:
+    """Mean of the answered items (after reverse keying) when >= 80 % are answered."""
+    idx, rev, rev_sum = spec
+    v = x[:, idx]
+    if rev.any():
+        v = np.where(rev, rev_sum - v, v)
+    answered = ~np.isnan(v)
+    count = answered.sum(axis=1)
+    total = np.where(answered, v, 0.0).sum(axis=1)
+    ok = count * COVERAGE_DEN >= len(idx) * COVERAGE_NUM
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok & (count > 0), total / count, np.nan)
+
+
+def _int_array(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Float array (NaN = missing) -> nullable Int64."""
+    values = np.asarray(values, dtype=float)
+    mask = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(np.int64), mask)
+
+
+def _flag_array(values: np.ndarray) -> pd.arrays.IntegerArray:
+    values = np.asarray(values, dtype=bool)
+    return pd.arrays.IntegerArray(values.astype(np.int64), np.zeros(len(values), dtype=bool))
+
+
+def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
+    """Derived variables and per-response flags of each row of ``answers``.
+
+    ``answers``: one row per response; columns are item codes (numeric, NaN =
+    missing; an absent column counts as all missing) plus ``submitted_at``
+    (tz-aware Timestamps or ISO 8601 strings with an offset: age uses the local
+    date in the timestamp's own offset; a datetime64[UTC] column gives the UTC
+    date). Other columns are ignored.
+
+    Returns a frame with the same index and one column per derived code of
+    the dictionary, in dictionary order, except ``tatt`` and ``traj_*`` (sample
+    level) and ``flag_speeding`` (wave level, see :func:`score_wave`).
+    Integers and codes are ``Int64``, scores ``float64``, ``mig_seq`` object
+    (``None`` when undefined), flags ``Int64`` 0/1.
+
+    Rules: reverse-keyed 1-5 items score 6 - answer; a scale, subscale or
+    pooled score (``rsca``, ``rsca_indiv``, ``rsca_support``) is the mean of its
+    answered items when at least 80 % are answered; ``dep`` = 6 x that mean
+    (5 of 6 needed); ``pcr_father`` / ``pcr_mother`` need 4 of 5 and ``pcr`` is
+    their sum. See the module docstring for the choices on ambiguous input.
+    """
+    instrument = instrument or default_instrument()
+    plan = _plan(instrument)
+    n = len(answers)
+    x = _values(answers, plan)
+    col = plan.col
+
+    def item(code: str) -> np.ndarray:
+        return x[:, col[code]]
+
+    out: dict[str, object] = {}
+
+    # age: completed years from (birth_year, birth_month, 1) to the local submission date;
+    # the day of birth is the 1st, so only the local year and month of submission matter.
+    if "submitted_at" in answers.columns:
+        year, month = _local_year_month(answers["submitted_at"])
+    else:
+        year = month = np.full(n, np.nan)
+    by, bm = item("birth_year"), item("birth_month")
+    with np.errstate(invalid="ignore"):
+        age = year - by - (month < bm)
+        age = np.where(np.isnan(month) | np.isnan(bm) | (age < 0), np.nan, age)
+    out["age"] = age
+
+    # residence: ages asked are 1..min(12, age + 1); all 12 when age is unknown.
+    years = np.asarray(RESIDENCE_YEARS, dtype=float)
+    with np.errstate(invalid="ignore"):
+        asked = np.where(np.isnan(age)[:, None], True, years[None, :] <= age[:, None] + 1)
+    child = np.where(asked, x[:, plan.res["child"]], np.nan)
+    father = np.where(asked, x[:, plan.res["father"]], np.nan)
+    mother = np.where(asked, x[:, plan.res["mother"]], np.nan)
+    usable = lambda a: (a == INSIDE) | (a == OUTSIDE)  # noqa: E731  (not 8, 9 or missing)
+    inconsistent = (child == OUTSIDE) & (father == INSIDE) & (mother == INSIDE)
+    defined = usable(child) & usable(father) & usable(mother) & ~inconsistent
+    parents_out = (father == OUTSIDE).astype(int) + (mother == OUTSIDE).astype(int)
+    status = np.select(
+        [child == OUTSIDE, parents_out == 0, parents_out == 1],
+        [MG, NM, LB1],
+        default=LB2,
+    ).astype(float)
+    status[~defined] = np.nan
+    for j, y in enumerate(RESIDENCE_YEARS):
+        out[f"mig_{y:02d}"] = status[:, j]
+    all_defined = defined.all(axis=1)
+    seq = np.full(n, None, dtype=object)
+    if all_defined.any():
+        labels = plan.seq_labels[status[all_defined].astype(np.intp)]
+        joined = labels[:, 0].astype(str)
+        for j in range(1, labels.shape[1]):
+            joined = np.char.add(np.char.add(joined, "-"), labels[:, j].astype(str))
+        seq[all_defined] = joined.astype(object)
+    out["mig_seq"] = seq
+
+    # current parental migration: mother only = 1, father only = 2, both = 3.
+    pa, ma, fa = item("parent_away"), item("mother_away"), item("father_away")
+    with np.errstate(invalid="ignore"):
+        now = (ma >= AWAY_MIN) * 1.0 + (fa >= AWAY_MIN) * 2.0
+    now[np.isnan(ma) | np.isnan(fa)] = np.nan
+    now[pa == 0] = 0.0
+    out["migration_now"] = now
+
+    # scales
+    scores = {name: _scale_score(x, spec) for name, spec in plan.scales.items()}
+    for name in PRORATED_SUM_SCALES:
+        if name in scores:
+            scores[name] = scores[name] * len(plan.scales[name][0])
+    scores["pcr"] = scores[PCR_PARTS[0]] + scores[PCR_PARTS[1]]
+    out.update(scores)
+
+    # covariates
+    with np.errstate(invalid="ignore"):
+        sib, health = item("siblings"), item("health")
+        out["only_child"] = np.where(np.isnan(sib), np.nan, sib == 0)
+        out["health_good"] = np.where(np.isnan(health), np.nan, health >= HEALTH_GOOD_MIN)
+        for code, source in EDU3.items():
+            edu = item(source)
+            out[code] = EDU3_MAP[np.where(np.isnan(edu), 0, edu).astype(np.intp)]
+
+    # flags
+    parent_res = np.concatenate([father, mother], axis=1)
+    out["flag_family_disruption"] = (parent_res == DISRUPTION).any(axis=1)
+    res_all = np.concatenate([child, father, mother], axis=1)
+    asked3 = np.concatenate([asked, asked, asked], axis=1)
+    out["flag_res_unknown"] = (asked3 & (np.isnan(res_all) | (res_all == DONT_REMEMBER))).any(axis=1)
+    out["flag_res_inconsistent"] = inconsistent.any(axis=1)
+    rsca_items = x[:, plan.rsca_cols]
+    gaps = np.isnan(rsca_items)
+    highest = np.where(gaps, -np.inf, rsca_items).max(axis=1)
+    lowest = np.where(gaps, np.inf, rsca_items).min(axis=1)
+    out["flag_straightline"] = ((~gaps).sum(axis=1) >= 2) & (highest == lowest)
+    missing_cov = np.isnan(x[:, [col[c] for c in plan.covariate_items]]).any(axis=1)
+    for code in plan.covariate_scores:
+        missing_cov |= np.isnan(np.asarray(out[code], dtype=float))
+    out["flag_missing_covariates"] = missing_cov
+
+    columns = {}
+    for code in plan.out_codes:
+        dtype = plan.dtypes[code]
+        value = out[code]
+        if code.startswith("flag_"):
+            columns[code] = _flag_array(value)
+        elif dtype == "Int64":
+            columns[code] = _int_array(value)
+        elif dtype == "float64":
+            columns[code] = np.asarray(value, dtype=float)
+        else:
+            columns[code] = value
+    return pd.DataFrame(columns, index=answers.index, columns=plan.out_codes)
+
+
+def flag_speeding(duration_s: pd.Series) -> pd.Series:
+    """1 when ``duration_s`` is below one third of the median of the given durations.
+
+    The median is over the non-missing durations of the series (one wave);
+    a missing duration is never speeding. Returns ``Int64`` 0/1 with the
+    series' index.
+    """
+    d = pd.to_numeric(pd.Series(duration_s), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = d[~np.isnan(d)]
+    if finite.size == 0:
+        flags = np.zeros(len(d), dtype=bool)
+    else:
+        with np.errstate(invalid="ignore"):
+            flags = d < np.median(finite) / 3
+    index = duration_s.index if isinstance(duration_s, pd.Series) else None
+    return pd.Series(_flag_array(flags), index=index, name="flag_speeding")
+
+
+def score_wave(answers: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
+    """:func:`score_frame` plus ``flag_speeding`` over the whole frame (one wave).
+
+    Columns: every derived code but ``tatt`` and ``traj_*``, in dictionary order.
+    A missing ``duration_s`` column gives ``flag_speeding`` 0.
+    """
+    instrument = instrument or default_instrument()
+    scored = score_frame(answers, instrument)
+    if "duration_s" in answers.columns:
+        speeding = flag_speeding(answers["duration_s"])
+    else:
+        speeding = flag_speeding(pd.Series(np.nan, index=answers.index))
+    scored["flag_speeding"] = speeding.to_numpy()
+    scored["flag_speeding"] = scored["flag_speeding"].astype("Int64")
+    return scored[output_codes(instrument)]
+
+
+SCORED_CODES = scored_codes()

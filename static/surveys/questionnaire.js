@@ -1,0 +1,70 @@
+/* Progressive enhancement of the questionnaire; every page also works without it. */
+(function () {
+  "use strict";
+
+  // Active time: seconds the page was visible with some interaction in the last minute.
+  var active = 0, lastInput = Date.now();
+  ["input", "change", "touchstart", "keydown", "scroll", "click"].forEach(function (type) {
+    document.addEventListener(type, function () { lastInput = Date.now(); }, { passive: true });
+  });
+  setInterval(function () {
+    if (document.visibilityState === "visible" && Date.now() - lastInput < 60000) { active += 1; }
+  }, 1000);
+
+  function valueOf(form, name) {
+    var checked = form.querySelector('input[name="' + name + '"]:checked');
+    if (checked) { return checked.value; }
+    var select = form.querySelector('select[name="' + name + '"]');
+    return select ? select.value : "";
+  }
+
+  // Follow-up questions appear only when the answer they depend on applies.
+  function applyConditions(form) {
+    form.querySelectorAll("fieldset[data-asked-when]").forEach(function (fieldset) {
+      var applies = valueOf(form, fieldset.dataset.askedWhen) === fieldset.dataset.askedValue;
+      fieldset.hidden = !applies;
+      fieldset.querySelectorAll("input, select").forEach(function (input) { input.disabled = !applies; });
+    });
+  }
+
+  // "Same as the year before" copies last year's three answers at once.
+  function copyPreviousYear(form, year) {
+    ["child", "father", "mother"].forEach(function (person) {
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      var previous = form.querySelector('select[name="res_' + person + "_" + pad(year - 1) + '"]');
+      var current = form.querySelector('select[name="res_' + person + "_" + pad(year) + '"]');
+      if (previous && current && previous.value) { current.value = previous.value; }
+    });
+  }
+
+  // A page restored by the browser's back button can be sent again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form").forEach(function (form) {
+      delete form.dataset.sending;
+      form.querySelectorAll("[data-once]").forEach(function (button) { button.disabled = false; });
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.questionnaire").forEach(function (form) {
+      applyConditions(form);
+      form.addEventListener("change", function (event) {
+        applyConditions(form);
+        if (event.target.dataset.sameYear && event.target.checked) {
+          copyPreviousYear(form, parseInt(event.target.dataset.sameYear, 10));
+        }
+      });
+    });
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        var field = form.querySelector('input[name="active_seconds"]');
+        if (field) { field.value = String(active); }
+        // One tap submits once: later taps while the page is sending do nothing.
+        if (form.dataset.sending) { event.preventDefault(); return; }
+        form.dataset.sending = "1";
+        var button = form.querySelector("[data-once]");
+        if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+      });
+    });
+  });
+})();

@@ -1,0 +1,105 @@
+"""Forms of the phone questionnaire, built from the instrument: one per section.
+
+Field names are the dictionary's item codes, so a posted page maps straight
+onto the stored answers. Items that steer the questionnaire (the birth date,
+which sets the years of the residence history, and the items a follow-up
+depends on) are required; every other item may be skipped, as the assent
+screen promises.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from scoring.instrument import Instrument, RESIDENCE_PERSONS, Variable, residence_years_asked
+
+from .access_codes import normalise_access_code
+
+ROUTING_ITEMS = ("birth_year", "birth_month")
+RESIDENCE_SECTION = "residence_history"
+
+
+class AccessCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Access code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "inputmode": "text"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return normalise_access_code(self.cleaned_data["code"])
+
+
+class AssentForm(forms.Form):
+    agree = forms.BooleanField(label=_("I understand and want to take part"), required=True)
+
+
+def _required(variable: Variable, instrument: Instrument) -> bool:
+    steering = {v.asked_when[0] for v in instrument.items if v.asked_when}
+    return variable.code in ROUTING_ITEMS or variable.code in steering
+
+
+def _field_for(variable: Variable, instrument: Instrument, lang: str) -> forms.Field:
+    common = {"label": variable.text(lang), "required": _required(variable, instrument)}
+    if variable.options:
+        choices = [(option.code, option.text(lang)) for option in variable.options]
+        widget = forms.Select if variable.section == RESIDENCE_SECTION else forms.RadioSelect
+        if widget is forms.Select:
+            choices = [("", "—"), *choices]
+        return forms.TypedChoiceField(choices=choices, coerce=int, empty_value=None, widget=widget, **common)
+    if variable.value_range:
+        low, high = variable.value_range
+        values = range(high, low - 1, -1) if variable.code == "birth_year" else range(low, high + 1)
+        return forms.TypedChoiceField(
+            choices=[("", "—"), *((value, value) for value in values)], coerce=int, empty_value=None, **common
+        )
+    return forms.IntegerField(**common)
+
+
+class SectionForm(forms.Form):
+    """The items of one section; the residence history asks only the years the child has lived."""
+
+    def __init__(self, *args, instrument: Instrument, section: str, lang: str, age: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        self.section = instrument.section(section)
+        self.lang = lang
+        self.years = residence_years_asked(age) if section == RESIDENCE_SECTION else range(0)
+        for code in self.section.items:
+            variable = instrument[code]
+            if section == RESIDENCE_SECTION and _residence_year(code) not in self.years:
+                continue
+            self.fields[code] = _field_for(variable, instrument, lang)
+            self.fields[code].widget.attrs["data-code"] = code
+            if variable.asked_when:
+                parent, value = variable.asked_when
+                self.fields[code].widget.attrs.update({"data-asked-when": parent, "data-asked-value": value})
+
+    def clean(self):
+        cleaned = super().clean()
+        for code, field in self.fields.items():
+            condition = self.instrument[code].asked_when
+            if condition and cleaned.get(condition[0]) != condition[1]:
+                cleaned[code] = None  # a follow-up that does not apply is not an answer
+        return cleaned
+
+    def answers(self) -> dict:
+        """The page's answers by item code; unanswered items are None (cleared)."""
+        return {code: self.cleaned_data.get(code) for code in self.fields}
+
+    def residence_rows(self):
+        """(year, from_age, to_age, [child, father, mother] bound fields) for the template."""
+        rows = []
+        for year in self.years:
+            fields = [self[Instrument.residence_code(person, year)] for person in RESIDENCE_PERSONS]
+            rows.append({"year": year, "from_age": year - 1, "to_age": year, "fields": fields})
+        return rows
+
+    def item_fields(self):
+        """Bound fields with the variable they ask, for the generic section template."""
+        return [(self[code], self.instrument[code]) for code in self.fields]
+
+
+def _residence_year(code: str) -> int:
+    return int(code.rsplit("_", 1)[1])

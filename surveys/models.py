@@ -1,0 +1,184 @@
+"""Studies, waves, schools, respondents, access codes and responses.
+
+Answers and derived scores are kept as JSON keyed by the dictionary's codes,
+so that the data dictionary stays the one definition of the instrument: a new
+item is a new row in ``variables.csv``, not a migration.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InstrumentVersion(models.Model):
+    """A frozen questionnaire definition: the dictionary and the wording it was built from."""
+
+    version = models.CharField(_("version"), max_length=40, unique=True)
+    dictionary = models.TextField(_("data dictionary (CSV)"))
+    wording = models.TextField(_("wording (CSV)"))
+    fingerprint = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("instrument version")
+        ordering = ["version"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class Study(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    help_resources = models.TextField(
+        _("help resources"), blank=True, help_text=_("Shown to a student who reports distress: hotline, counsellor.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("study")
+        verbose_name_plural = _("studies")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Wave(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="waves")
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    instrument = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="waves")
+    is_open = models.BooleanField(_("open"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever a response of the wave is submitted, imported or re-scored:
+    # analysis runs compare it with the value they read.
+    data_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wave")
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="wave_code_unique_in_study")]
+        ordering = ["study", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.study.code} {self.code}"
+
+
+class School(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="schools")
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("school")
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="school_code_unique_in_study")]
+        ordering = ["study", "code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class SchoolClass(models.Model):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [models.UniqueConstraint(fields=["school", "code"], name="class_code_unique_in_school")]
+        ordering = ["school", "code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class Respondent(models.Model):
+    """A child, known to researchers only by ``pid``; the display name stays in the school."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="respondents")
+    pid = models.CharField(_("pseudonymous id"), max_length=40)
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="respondents")
+    seat_number = models.PositiveIntegerField(_("seat number"), null=True, blank=True)
+    display_name = models.CharField(
+        _("display name"), max_length=100, blank=True, help_text=_("Seen only inside the school; never exported.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("respondent")
+        constraints = [models.UniqueConstraint(fields=["study", "pid"], name="pid_unique_in_study")]
+        ordering = ["study", "pid"]
+
+    def __str__(self) -> str:
+        return self.pid
+
+
+class AccessCode(models.Model):
+    """What a student types to answer one wave. Revoking a code keeps the answers."""
+
+    code = models.CharField(_("access code"), max_length=16, unique=True)
+    respondent = models.ForeignKey(Respondent, on_delete=models.CASCADE, related_name="access_codes")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="access_codes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["respondent", "wave"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_code_per_respondent_wave",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Response(models.Model):
+    """One respondent's answers to one wave: a draft until submitted, then never counted twice."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("in progress")
+        SUBMITTED = "submitted", _("submitted")
+
+    respondent = models.ForeignKey(Respondent, on_delete=models.CASCADE, related_name="responses")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="responses")
+    # The class the child was in when answering this wave (children move up a grade between waves).
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="responses")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    answers = models.JSONField(default=dict, blank=True)
+    lang = models.CharField(max_length=10, default="zh-hans")
+    instrument_version = models.CharField(max_length=40)
+    current_section = models.CharField(max_length=40, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    submission_key = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=12, default="web")  # web | api | import
+
+    class Meta:
+        verbose_name = _("response")
+        constraints = [models.UniqueConstraint(fields=["respondent", "wave"], name="one_response_per_respondent_wave")]
+        indexes = [models.Index(fields=["wave", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.respondent_id}/{self.wave_id} ({self.status})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class Score(models.Model):
+    """The derived variables of a submitted response, keyed by dictionary code."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="score")
+    values = models.JSONField(default=dict)
+    instrument_version = models.CharField(max_length=40)
+    scored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("score")

@@ -1,0 +1,297 @@
+"""The phone questionnaire: code entry, assent, one page per section, review, submit.
+
+The student is known by the access code they typed, kept in the session; the
+URL never carries the code. Every page posts its answers to the server before
+the next one is shown, so a closed tab loses at most the page in hand.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from scoring.instrument import LANGUAGES, Instrument, completed_age
+
+from . import throttle
+from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm
+from .instruments import instrument_for
+from .models import Response
+from .services import (
+    ResponseClosed,
+    access_code_resolve,
+    response_drop_years_not_asked,
+    response_open,
+    response_save_page,
+    response_start,
+    response_submit,
+)
+
+SESSION_RESPONSE = "student_response_id"
+SESSION_LANG = "student_lang"
+REVIEW = "review"
+
+
+def _lang(request: HttpRequest, response: Response | None = None) -> str:
+    lang = request.session.get(SESSION_LANG) or (response.lang if response else None) or LANGUAGES[0]
+    return lang if lang in LANGUAGES else LANGUAGES[0]
+
+
+def _activate(request: HttpRequest, lang: str) -> None:
+    translation.activate(lang)
+    request.LANGUAGE_CODE = lang
+
+
+def student_view(view):
+    """Load the student's response from the session and speak the student's language."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response_id = request.session.get(SESSION_RESPONSE)
+        response = (
+            Response.objects.select_related("wave__instrument", "wave__study", "respondent").filter(pk=response_id).first()
+            if response_id
+            else None
+        )
+        if response is None:
+            _activate(request, _lang(request))
+            messages.info(request, _("Please enter your access code."))
+            return redirect("surveys:entry")
+        _activate(request, _lang(request, response))
+        instrument = instrument_for(response.wave.instrument)
+        return view(request, response, instrument, *args, **kwargs)
+
+    return wrapper
+
+
+def _sections(instrument: Instrument) -> list[str]:
+    return [section.code for section in instrument.sections]
+
+
+def _resume_url(response: Response, instrument: Instrument):
+    if response.is_submitted:
+        return redirect("surveys:done")
+    if response.started_at is None:
+        return redirect("surveys:assent")
+    section = response.current_section or _sections(instrument)[0]
+    if section == REVIEW:
+        return redirect("surveys:review")
+    return redirect("surveys:section", section=section)
+
+
+def _context(request, response, instrument, **extra):
+    sections = _sections(instrument)
+    current = extra.get("section_code", REVIEW)
+    position = sections.index(current) + 1 if current in sections else len(sections) + 1
+    return {
+        "response": response,
+        "instrument": instrument,
+        "lang": _lang(request, response),
+        "languages": LANGUAGES,
+        "progress": round(100 * (position - 1) / (len(sections) + 1)),
+        "step": position,
+        "steps": len(sections) + 1,
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def entry(request: HttpRequest) -> HttpResponse:
+    lang = _lang(request)
+    _activate(request, lang)
+    form = AccessCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = throttle.client_key(request)
+        code = form.cleaned_data["code"]
+        if throttle.is_locked(client=client, code=code):
+            form.add_error("code", _("Too many attempts. Please wait 15 minutes, or ask your teacher for help."))
+        else:
+            access_code = access_code_resolve(code=code)
+            if access_code is None:
+                throttle.record_failure(client=client, code=code)
+                form.add_error("code", _("This access code is not valid. Check it with your teacher and try again."))
+            else:
+                throttle.record_success(client=client, code=code)
+                response = response_open(access_code=access_code, lang=lang)
+                request.session.cycle_key()
+                request.session[SESSION_RESPONSE] = response.pk
+                request.session[SESSION_LANG] = lang
+                return _resume_url(response, instrument_for(access_code.wave.instrument))
+    context = {"form": form, "lang": lang, "languages": LANGUAGES}
+    return render(request, "student/entry.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@student_view
+def assent(request, response, instrument):
+    if response.is_submitted:
+        return redirect("surveys:done")
+    form = AssentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        response_start(response_id=response.pk, lang=_lang(request, response))
+        return redirect("surveys:section", section=_sections(instrument)[0])
+    return render(request, "student/assent.html", _context(request, response, instrument, form=form, section_code=None))
+
+
+def _age_now(response: Response) -> int | None:
+    return completed_age(response.answers.get("birth_year"), response.answers.get("birth_month"), timezone.localdate())
+
+
+def _with_same_as_previous(data, years) -> dict:
+    """No-script fallback of "same as the year before": copy last year's answers into empty cells."""
+    data = data.copy()
+    for year in years:
+        if year > 1 and data.get(f"same_{year:02d}"):
+            for person in ("child", "father", "mother"):
+                code, previous = f"res_{person}_{year:02d}", f"res_{person}_{year - 1:02d}"
+                if not data.get(code) and data.get(previous):
+                    data[code] = data[previous]
+    return data
+
+
+@require_http_methods(["GET", "POST"])
+@student_view
+def section(request, response, instrument, section):
+    sections = _sections(instrument)
+    if section not in sections:
+        return redirect("surveys:section", section=sections[0])
+    if response.is_submitted:
+        return redirect("surveys:done")
+    if response.started_at is None:
+        return redirect("surveys:assent")
+    lang = _lang(request, response)
+    age = _age_now(response)
+    if section == RESIDENCE_SECTION and age is None:
+        messages.warning(request, _("Please give your year and month of birth first."))
+        return redirect("surveys:section", section=instrument["birth_year"].section)
+    form_kwargs = {"instrument": instrument, "section": section, "lang": lang, "age": age}
+    if request.method == "POST":
+        data = _with_same_as_previous(request.POST, SectionForm(**form_kwargs).years)
+        form = SectionForm(data, **form_kwargs)
+        if form.is_valid():
+            position = sections.index(section)
+            going_back = "back" in request.POST and position > 0
+            next_section = sections[position - 1] if going_back else (sections + [REVIEW])[position + 1]
+            try:
+                response = response_save_page(
+                    response_id=response.pk,
+                    section=section,
+                    answers=form.answers(),
+                    lang=lang,
+                    next_section=next_section,
+                    active_seconds=_int_or_none(request.POST.get("active_seconds")),
+                )
+            except ResponseClosed:
+                return redirect("surveys:done")
+            if "birth_year" in form.fields:
+                new_age = _age_now(response)
+                years = SectionForm(instrument=instrument, section=RESIDENCE_SECTION, lang=lang, age=new_age).years
+                codes = list(instrument.section(RESIDENCE_SECTION).items)
+                response_drop_years_not_asked(response_id=response.pk, years_asked=years, codes=codes)
+            if next_section == REVIEW:
+                return redirect("surveys:review")
+            return redirect("surveys:section", section=next_section)
+        messages.error(request, _("Please check the answers marked below."))
+    else:
+        form = SectionForm(initial=response.answers, **form_kwargs)
+    template = "student/residence.html" if section == RESIDENCE_SECTION else "student/section.html"
+    context = _context(
+        request,
+        response,
+        instrument,
+        form=form,
+        section=instrument.section(section),
+        section_code=section,
+        is_first=section == sections[0],
+    )
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict]:
+    """Per section: how many of the questions asked were answered, for the review page."""
+    age = _age_now(response)
+    rows = []
+    for section in instrument.sections:
+        form = SectionForm(instrument=instrument, section=section.code, lang=lang, age=age)
+        asked = [code for code in form.fields if _applies(instrument[code], response.answers)]
+        answered = [code for code in asked if code in response.answers]
+        rows.append(
+            {
+                "code": section.code,
+                "title": section.text(lang),
+                "asked": len(asked),
+                "answered": len(answered),
+                "missing": [instrument[code].text(lang) for code in asked if code not in response.answers][:5],
+            }
+        )
+    return rows
+
+
+def _applies(variable, answers) -> bool:
+    condition = variable.asked_when
+    return condition is None or answers.get(condition[0]) == condition[1]
+
+
+@require_http_methods(["GET", "POST"])
+@student_view
+def review(request, response, instrument):
+    if response.is_submitted:
+        return redirect("surveys:done")
+    if request.method == "POST":
+        response_submit(
+            response_id=response.pk,
+            submission_key=request.POST.get("submission_key", ""),
+            active_seconds=_int_or_none(request.POST.get("active_seconds")),
+        )
+        return redirect("surveys:done")
+    lang = _lang(request, response)
+    summary = _summary(response, instrument, lang)
+    missing_required = [
+        row for row in summary if row["code"] == instrument["birth_year"].section and "birth_year" not in response.answers
+    ]
+    return render(
+        request,
+        "student/review.html",
+        _context(request, response, instrument, summary=summary, missing_required=missing_required, section_code=REVIEW),
+    )
+
+
+@student_view
+def done(request, response, instrument):
+    if not response.is_submitted:
+        return _resume_url(response, instrument)
+    return render(request, "student/done.html", _context(request, response, instrument, section_code=REVIEW))
+
+
+@require_POST
+def stop(request: HttpRequest) -> HttpResponse:
+    """The right to stop: leave now; the answers given so far are kept and can be resumed with the code."""
+    lang = request.session.get(SESSION_LANG)
+    request.session.flush()
+    if lang:
+        request.session[SESSION_LANG] = lang
+    _activate(request, _lang(request))
+    messages.info(request, _("You have stopped. Your answers so far are saved; you can come back with your code."))
+    return redirect("surveys:entry")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    lang = request.POST.get("lang")
+    if lang in LANGUAGES:
+        request.session[SESSION_LANG] = lang
+        response_id = request.session.get(SESSION_RESPONSE)
+        if response_id:
+            Response.objects.filter(pk=response_id, status=Response.Status.DRAFT).update(lang=lang)
+    next_url = request.POST.get("next") or "/"
+    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "/")
