@@ -34,7 +34,7 @@ from scoring.instrument import default_instrument  # noqa: E402
 from tests.paths import REFERENCE_DIR  # noqa: E402
 
 
-def synthetic(n: int, seed: int = 2021, blank: float = 0.01, swap: float = 0.02) -> pd.DataFrame:
+def synthetic(n: int, seed: int = 2021, blank: float = 0.002, swap: float = 0.01) -> pd.DataFrame:
     """``n`` responses resampled from the reference cohort and perturbed."""
     rng = np.random.default_rng(seed)
     source = pd.read_csv(REFERENCE_DIR / "cohort_1500.csv")

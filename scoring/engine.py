@@ -8,22 +8,34 @@ Item lists, reverse keys, scales, option codes and value ranges come from the
 :class:`~scoring.instrument.Instrument` (the data dictionary), never from
 hand-copied lists of item codes.
 
-Decisions where the specification is silent (the reference cohort has no such
-case, so they cannot be read off it; each is covered by ``tests/scoring``):
+Read off the reference cohort (``shared/reference/cohort_1500_scored.csv``,
+reproduced exactly by ``tests/scoring/test_reference.py``):
+
+* ``rsca``, ``rsca_indiv`` and ``rsca_support`` are means over the pooled items
+  (not means of subscale means), under the same 80 % rule.
+* ``dep`` is 6 x the mean (a sum on 6-30); ``pcr`` is the sum of the two means.
+* ``migration_now`` is 0 when ``parent_away`` is 0 (the cohort stores 0 in the
+  away items then); codes 0 and 1 (under 6 months) do not count as away.
+* The covariates of ``flag_missing_covariates`` are the codes named in its
+  dictionary description (items that must be answered; ``rsca`` and ``pcr``
+  that must be scorable); ``caregiver``, ``ethnicity``, ``grade`` are not.
+
+Decisions where the specification is silent and the reference cohort has no
+such case (each is covered by ``tests/scoring/test_engine.py``):
 
 * Invalid answers: a value that is not one of the item's option codes, not in
   its ``value_range`` or not an integer for a coded/int item counts as missing
   (e.g. a child residence answer of 9, ``birth_month`` 13, ``rsca01`` 7).
 * ``age`` is missing when ``birth_year`` or ``birth_month`` or ``submitted_at``
-  is missing or invalid, or when the birth month lies after the submission.
+  is missing or invalid, or when the birth (month) lies after the submission.
   With ``age`` unknown the questionnaire could not filter the residence years,
   so all 12 ages count as asked.
 * Residence answers at an age that was not asked (``a > age + 1``) are
   ignored: that age's status is empty and the answers trigger no flag.
 * ``migration_now``: ``parent_away == 0`` gives 0 whatever ``mother_away`` /
-  ``father_away`` hold (those items are not asked then; the reference cohort
-  stores 0 there). Otherwise a parent counts as away at code >= 2; a missing
-  away item (with ``parent_away`` 1 or missing) leaves it missing.
+  ``father_away`` hold (empty, as they are not asked then, or stale).
+  Otherwise a missing away item (with ``parent_away`` 1 or missing) leaves
+  ``migration_now`` missing.
 * ``flag_straightline``: at least two RSCA items answered and all answered RSCA
   items identical (one skipped item does not hide straight-lining).
 * Flags are always 0/1, never missing.
@@ -79,8 +91,14 @@ EDU3 = {"father_edu3": "father_edu", "mother_edu3": "mother_edu"}
 EDU3_MAP = np.array([np.nan, 1, 1, 2, 3, 3], dtype=float)  # indexed by the 1-5 code
 AWAY_MIN = 2  # mother_away / father_away code from which a parent counts as away (6 months+)
 HEALTH_GOOD_MIN = 4
-
-_DATE_RE = r"^\s*(\d{4})-(\d{2})-(\d{2})"
+# Per-response flags computed here (flag_speeding is wave level).
+FLAGS = (
+    "flag_family_disruption",
+    "flag_res_unknown",
+    "flag_res_inconsistent",
+    "flag_straightline",
+    "flag_missing_covariates",
+)
 
 
 @dataclass
@@ -89,12 +107,8 @@ class _Plan:
 
     columns: list  # item codes read from the answers, in this order
     col: dict  # code -> column index in the value matrix
-    opt_table: np.ndarray  # (n_cols, max_code + 1) bool: code allowed for column
-    opt_cols: np.ndarray  # indices of columns with option codes
-    range_cols: np.ndarray  # indices of columns with a value range
-    range_low: np.ndarray
-    range_high: np.ndarray
-    range_int: np.ndarray  # bool: integer-valued range
+    option_groups: list  # (row indices, allowed codes): items sharing one set of option codes
+    range_groups: list  # (row indices, low, high, integers only): items sharing one value range
     scales: dict  # scale name -> (col indices, reverse mask, reverse sum)
     out_codes: list  # derived codes computed by score_frame, dictionary order
     dtypes: dict  # derived code -> "Int64" | "float64" | "object"
@@ -140,7 +154,7 @@ def _build_plan(instrument: Instrument) -> _Plan:
     item_scales = {v.scale for v in instrument.items if v.scale}
     known = {"age", "mig_seq", "migration_now", "rsca", "pcr", "only_child", "health_good", *EDU3, *POOLED}
     known |= {f"mig_{year:02d}" for year in RESIDENCE_YEARS}
-    known |= {c for c in instrument.derived_codes if c.startswith("flag_")}
+    known |= set(FLAGS)
     unknown = [c for c in out_codes if c not in known and c not in item_scales]
     if unknown:
         raise ValueError(f"the scoring engine does not know how to compute: {', '.join(unknown)}")
@@ -159,19 +173,14 @@ def _build_plan(instrument: Instrument) -> _Plan:
         raise ValueError(f"the dictionary lacks items the engine needs: {', '.join(sorted(missing))}")
     col = {c: i for i, c in enumerate(columns)}
 
-    variables = [instrument[c] for c in columns]
-    max_code = max([max(v.option_codes) for v in variables if v.options] + [0])
-    opt_table = np.zeros((len(columns), max_code + 1), dtype=bool)
-    opt_cols, range_cols, low, high, is_int = [], [], [], [], []
-    for i, v in enumerate(variables):
+    option_groups: dict = {}
+    range_groups: dict = {}
+    for i, code in enumerate(columns):
+        v = instrument[code]
         if v.options:
-            opt_cols.append(i)
-            opt_table[i, list(v.option_codes)] = True
+            option_groups.setdefault(tuple(sorted(v.option_codes)), []).append(i)
         elif v.value_range:
-            range_cols.append(i)
-            low.append(v.value_range[0])
-            high.append(v.value_range[1])
-            is_int.append(v.type == "int")
+            range_groups.setdefault((*v.value_range, v.type == "int"), []).append(i)
 
     def scale_spec(codes: list[str]):
         idx = np.array([col[c] for c in codes], dtype=np.intp)
@@ -205,12 +214,8 @@ def _build_plan(instrument: Instrument) -> _Plan:
     return _Plan(
         columns=columns,
         col=col,
-        opt_table=opt_table,
-        opt_cols=np.array(opt_cols, dtype=np.intp),
-        range_cols=np.array(range_cols, dtype=np.intp),
-        range_low=np.array(low, dtype=float),
-        range_high=np.array(high, dtype=float),
-        range_int=np.array(is_int, dtype=bool),
+        option_groups=[(np.array(rows), np.array(codes, dtype=float)) for codes, rows in option_groups.items()],
+        range_groups=[(np.array(rows), low, high, integral) for (low, high, integral), rows in range_groups.items()],
         scales=scales,
         out_codes=out_codes,
         dtypes=dtypes,
@@ -229,68 +234,99 @@ def _plan(instrument: Instrument) -> _Plan:
     return plan
 
 
+# Below this many rows the answers are read as one block (little per-column
+# overhead for the one-row call at submission); above, column by column (no
+# intermediate copy of the whole frame).
+_BLOCK_ROWS = 2048
+
+
+def _textual(dtype) -> bool:
+    return dtype == object or dtype == bool or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
+
+
 def _values(answers: pd.DataFrame, plan: _Plan) -> np.ndarray:
-    """The answers as a float matrix (n, columns); invalid or missing -> NaN."""
+    """The answers as a float matrix, one row per item (``plan.columns``), one column per response.
+
+    Missing, non-numeric and invalid answers (not an option code, out of the
+    value range, not an integer for a coded or int item) are NaN.
+    """
     n = len(answers)
-    x = np.full((n, len(plan.columns)), np.nan)
+    x = np.full((len(plan.columns), n), np.nan)
     present = [c for c in plan.columns if c in answers.columns]
-    if present:
-        frame = answers[present]
-        textual = [
-            c
-            for c, dtype in frame.dtypes.items()
-            if dtype == object or dtype == bool or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
-        ]
-        numeric = [c for c in present if c not in set(textual)]
-        if numeric:
-            x[:, [plan.col[c] for c in numeric]] = frame[numeric].to_numpy(dtype=float, na_value=np.nan)
-        if textual:
-            # object columns (e.g. a one-row frame built from a dict with None or "" values):
-            # one to_numeric call over the whole block; anything not numeric -> NaN.
-            block = frame[textual].to_numpy(dtype=object)
+    if n and present and n < _BLOCK_ROWS:
+        # whole frame as one object block, item columns picked by position: no
+        # per-column Series and no pandas take (slow on frames of many blocks)
+        positions = answers.columns.get_indexer(present)
+        block = answers.to_numpy(dtype=object)[:, positions]
+        try:
+            values = block.astype(float)
+        except (TypeError, ValueError):  # "", pd.NA, text: one to_numeric call over the block
             flat = pd.to_numeric(pd.Series(block.ravel(), dtype=object), errors="coerce")
             values = flat.to_numpy(dtype=float, na_value=np.nan).reshape(block.shape)
-            x[:, [plan.col[c] for c in textual]] = values
+        x[[plan.col[c] for c in present]] = values.T
+    elif n:
+        for code in present:
+            column = answers[code]
+            if _textual(column.dtype):
+                column = pd.to_numeric(column.astype(object), errors="coerce")
+            x[plan.col[code]] = column.to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        integral = np.isfinite(x) & (x == np.round(x))
-        if len(plan.opt_cols):
-            sub = x[:, plan.opt_cols]
-            ok = integral[:, plan.opt_cols] & (sub >= 0) & (sub < plan.opt_table.shape[1])
-            codes = np.where(ok, sub, 0).astype(np.intp)
-            ok &= plan.opt_table[plan.opt_cols[None, :], codes]
-            x[:, plan.opt_cols] = np.where(ok, sub, np.nan)
-        if len(plan.range_cols):
-            sub = x[:, plan.range_cols]
-            ok = (sub >= plan.range_low) & (sub <= plan.range_high)
-            ok &= integral[:, plan.range_cols] | ~plan.range_int
-            x[:, plan.range_cols] = np.where(ok, sub, np.nan)
+        for rows, codes in plan.option_groups:
+            sub = x[rows]
+            ok = sub == codes[0]
+            for code in codes[1:]:
+                ok |= sub == code
+            sub[~ok] = np.nan
+            x[rows] = sub
+        for rows, low, high, integral in plan.range_groups:
+            sub = x[rows]
+            ok = (sub >= low) & (sub <= high)
+            if integral:
+                ok &= sub == np.floor(sub)
+            sub[~ok] = np.nan
+            x[rows] = sub
     return x
 
 
 def _local_year_month(submitted) -> tuple[np.ndarray, np.ndarray]:
-    """Year and month of the local date of each timestamp, in its own UTC offset."""
+    """Year and month of the local date of each timestamp, in its own UTC offset.
+
+    Datetime columns give their (local) ``.dt`` fields. Strings (ISO 8601) and
+    Timestamp / datetime objects, possibly with mixed offsets, start their text
+    form with the local date ("2021-01-15T19:25:00+08:00"): the first ten
+    characters are read as ``YYYY-MM-DD`` in one vectorised pass; anything
+    else gives NaN.
+    """
     s = submitted if isinstance(submitted, pd.Series) else pd.Series(submitted)
     if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
         return s.dt.year.to_numpy(dtype=float, na_value=np.nan), s.dt.month.to_numpy(dtype=float, na_value=np.nan)
-    # strings (ISO 8601) or Timestamp / datetime objects, possibly with mixed offsets:
-    # the text form starts with the local date ("2021-01-15T19:25:00+08:00").
-    text = s.astype(str).where(s.notna(), "")
-    parts = text.str.extract(_DATE_RE)
-    year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    month = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    month[(month < 1) | (month > 12)] = np.nan
+    missing = s.isna().to_numpy()
+    values = s.to_numpy(dtype=object, copy=True)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = s.astype(str).to_numpy(dtype=object)
+    values[missing] = ""
+    chars = values.astype("U10").view(np.uint32).reshape(len(values), 10).astype(np.int64)
+    digits = chars - ord("0")
+    digit_at = np.array([0, 1, 2, 3, 5, 6, 8, 9])
+    valid = ((digits[:, digit_at] >= 0) & (digits[:, digit_at] <= 9)).all(axis=1)
+    valid &= (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
+    year = (digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]).astype(float)
+    month = (digits[:, 5] * 10 + digits[:, 6]).astype(float)
+    valid &= (month >= 1) & (month <= 12)
+    year[~valid] = np.nan
+    month[~valid] = np.nan
     return year, month
 
 
 def _scale_score(x: np.ndarray, spec) -> np.ndarray:
     """Mean of the answered items (after reverse keying) when >= 80 % are answered."""
     idx, rev, rev_sum = spec
-    v = x[:, idx]
+    v = x[idx]
     if rev.any():
-        v = np.where(rev, rev_sum - v, v)
+        v[rev] = rev_sum[rev, None] - v[rev]
     answered = ~np.isnan(v)
-    count = answered.sum(axis=1)
-    total = np.where(answered, v, 0.0).sum(axis=1)
+    count = answered.sum(axis=0)
+    total = np.where(answered, v, 0.0).sum(axis=0)
     ok = count * COVERAGE_DEN >= len(idx) * COVERAGE_NUM
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ok & (count > 0), total / count, np.nan)
@@ -336,7 +372,7 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     col = plan.col
 
     def item(code: str) -> np.ndarray:
-        return x[:, col[code]]
+        return x[col[code]]
 
     out: dict[str, object] = {}
 
@@ -355,10 +391,10 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     # residence: ages asked are 1..min(12, age + 1); all 12 when age is unknown.
     years = np.asarray(RESIDENCE_YEARS, dtype=float)
     with np.errstate(invalid="ignore"):
-        asked = np.where(np.isnan(age)[:, None], True, years[None, :] <= age[:, None] + 1)
-    child = np.where(asked, x[:, plan.res["child"]], np.nan)
-    father = np.where(asked, x[:, plan.res["father"]], np.nan)
-    mother = np.where(asked, x[:, plan.res["mother"]], np.nan)
+        asked = np.isnan(age)[None, :] | (years[:, None] <= age[None, :] + 1)  # (12, n)
+    child = np.where(asked, x[plan.res["child"]], np.nan)
+    father = np.where(asked, x[plan.res["father"]], np.nan)
+    mother = np.where(asked, x[plan.res["mother"]], np.nan)
     usable = lambda a: (a == INSIDE) | (a == OUTSIDE)  # noqa: E731  (not 8, 9 or missing)
     inconsistent = (child == OUTSIDE) & (father == INSIDE) & (mother == INSIDE)
     defined = usable(child) & usable(father) & usable(mother) & ~inconsistent
@@ -370,14 +406,14 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     ).astype(float)
     status[~defined] = np.nan
     for j, y in enumerate(RESIDENCE_YEARS):
-        out[f"mig_{y:02d}"] = status[:, j]
-    all_defined = defined.all(axis=1)
+        out[f"mig_{y:02d}"] = status[j]
+    all_defined = defined.all(axis=0)
     seq = np.full(n, None, dtype=object)
     if all_defined.any():
-        labels = plan.seq_labels[status[all_defined].astype(np.intp)]
-        joined = labels[:, 0].astype(str)
-        for j in range(1, labels.shape[1]):
-            joined = np.char.add(np.char.add(joined, "-"), labels[:, j].astype(str))
+        labels = plan.seq_labels[status[:, all_defined].astype(np.intp)].astype(str)
+        joined = labels[0]
+        for j in range(1, labels.shape[0]):
+            joined = np.char.add(np.char.add(joined, "-"), labels[j])
         seq[all_defined] = joined.astype(object)
     out["mig_seq"] = seq
 
@@ -407,18 +443,16 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
             out[code] = EDU3_MAP[np.where(np.isnan(edu), 0, edu).astype(np.intp)]
 
     # flags
-    parent_res = np.concatenate([father, mother], axis=1)
-    out["flag_family_disruption"] = (parent_res == DISRUPTION).any(axis=1)
-    res_all = np.concatenate([child, father, mother], axis=1)
-    asked3 = np.concatenate([asked, asked, asked], axis=1)
-    out["flag_res_unknown"] = (asked3 & (np.isnan(res_all) | (res_all == DONT_REMEMBER))).any(axis=1)
-    out["flag_res_inconsistent"] = inconsistent.any(axis=1)
-    rsca_items = x[:, plan.rsca_cols]
+    out["flag_family_disruption"] = ((father == DISRUPTION) | (mother == DISRUPTION)).any(axis=0)
+    unknown = lambda a: np.isnan(a) | (a == DONT_REMEMBER)  # noqa: E731
+    out["flag_res_unknown"] = (asked & (unknown(child) | unknown(father) | unknown(mother))).any(axis=0)
+    out["flag_res_inconsistent"] = inconsistent.any(axis=0)
+    rsca_items = x[plan.rsca_cols]
     gaps = np.isnan(rsca_items)
-    highest = np.where(gaps, -np.inf, rsca_items).max(axis=1)
-    lowest = np.where(gaps, np.inf, rsca_items).min(axis=1)
-    out["flag_straightline"] = ((~gaps).sum(axis=1) >= 2) & (highest == lowest)
-    missing_cov = np.isnan(x[:, [col[c] for c in plan.covariate_items]]).any(axis=1)
+    highest = np.where(gaps, -np.inf, rsca_items).max(axis=0)
+    lowest = np.where(gaps, np.inf, rsca_items).min(axis=0)
+    out["flag_straightline"] = ((~gaps).sum(axis=0) >= 2) & (highest == lowest)
+    missing_cov = np.isnan(x[[col[c] for c in plan.covariate_items]]).any(axis=0)
     for code in plan.covariate_scores:
         missing_cov |= np.isnan(np.asarray(out[code], dtype=float))
     out["flag_missing_covariates"] = missing_cov
@@ -427,7 +461,7 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     for code in plan.out_codes:
         dtype = plan.dtypes[code]
         value = out[code]
-        if code.startswith("flag_"):
+        if code in FLAGS:
             columns[code] = _flag_array(value)
         elif dtype == "Int64":
             columns[code] = _int_array(value)

@@ -107,6 +107,7 @@ def entry(request: HttpRequest) -> HttpResponse:
         client = throttle.client_key(request)
         code = form.cleaned_data["code"]
         if throttle.is_locked(client=client, code=code):
+            throttle.record_failure(client=client, code=code)  # attempts while locked count too
             form.add_error("code", _("Too many attempts. Please wait 15 minutes, or ask your teacher for help."))
         else:
             access_code = access_code_resolve(code=code)

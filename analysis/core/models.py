@@ -136,8 +136,10 @@ class Interaction:
 
 
 def _indicator(source: pd.Series, value) -> pd.Series:
-    numeric = pd.to_numeric(source, errors="coerce") if not isinstance(value, str) else source
-    return (numeric == value).astype(float).where(source.notna())
+    values = source.to_numpy(dtype=object) if isinstance(value, str) else pd.to_numeric(source, errors="coerce").to_numpy(dtype=float)
+    coded = (values == value).astype(float)
+    coded[source.isna().to_numpy()] = np.nan
+    return pd.Series(coded, index=source.index)
 
 
 def numeric(code: str, label: str) -> Predictor:
@@ -228,19 +230,18 @@ def aliased_columns(design: pd.DataFrame, tolerance: float = ALIAS_TOLERANCE) ->
     it is left out of the fit and listed in ``ModelTable.aliased``.
     """
     values = design.to_numpy(dtype=float)
-    kept: list[int] = []
+    basis = np.empty((len(values), 0))  # orthonormal basis of the kept columns
     aliased: list[str] = []
     for index, name in enumerate(design.columns):
         column = values[:, index]
         norm = np.linalg.norm(column)
-        residual = column
-        if kept and norm > 0:
-            basis = values[:, kept]
-            residual = column - basis @ np.linalg.lstsq(basis, column, rcond=None)[0]
-        if norm == 0 or np.linalg.norm(residual) < tolerance * norm:
+        residual = column - basis @ (basis.T @ column)
+        residual -= basis @ (basis.T @ residual)  # second Gram-Schmidt pass for accuracy
+        residual_norm = np.linalg.norm(residual)
+        if norm == 0 or residual_norm < tolerance * norm:
             aliased.append(name)
         else:
-            kept.append(index)
+            basis = np.column_stack([basis, residual / residual_norm])
     return aliased
 
 

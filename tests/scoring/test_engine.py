@@ -391,3 +391,29 @@ def test_score_wave_flags_speeding_over_the_wave():
     frames = [{**base(), "duration_s": d} for d in (300, 900, 1000, 1100, 1200)]
     out = score_wave(pd.DataFrame(frames))
     assert out["flag_speeding"].tolist() == [1, 0, 0, 0, 0]
+
+
+def test_unreadable_submission_dates_give_no_age():
+    values = [np.nan, None, "", "yesterday", "2021-13-01T10:00:00+08:00", "2021/07/15", pd.NaT]
+    frame = pd.DataFrame([base() for _ in values])
+    frame["submitted_at"] = pd.Series(values, dtype=object)
+    ages = score_frame(frame)["age"]
+    assert ages.isna().all()
+
+
+def test_datetime_objects_and_naive_strings_use_their_own_date():
+    import datetime as dt
+
+    tz = dt.timezone(dt.timedelta(hours=-5))
+    frame = pd.DataFrame([{**base(), "birth_month": 8}] * 3)
+    frame["submitted_at"] = pd.Series(
+        [dt.datetime(2021, 7, 31, 23, 30, tzinfo=tz), "2021-08-01T00:30:00", "2021-08-01"], dtype=object
+    )
+    assert score_frame(frame)["age"].tolist() == [11, 12, 12]
+
+
+def test_an_explicit_instrument():
+    from scoring.instrument import load_instrument
+
+    frame = pd.DataFrame([base(), {**base(), "rsca01": np.nan}])
+    pd.testing.assert_frame_equal(score_frame(frame, load_instrument()), score_frame(frame))

@@ -1,6 +1,8 @@
 """python manage.py import_responses PATH.csv --study S --wave W"""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from surveys.imports import ImportFileError, responses_import
 from surveys.models import Study, Wave
@@ -14,8 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--study", required=True, help="study code (created if new)")
         parser.add_argument("--wave", required=True, help="wave code (created in the study if new)")
+        parser.add_argument("--lang", default=settings.LANGUAGE_CODE, choices=[code for code, _ in settings.LANGUAGES])
 
-    def handle(self, *args, path, study, wave, **options):
+    def handle(self, *args, path, study, wave, lang, **options):
+        with translation.override(lang):
+            self._import(path, study, wave)
+
+    def _import(self, path, study, wave):
         study_obj, _ = Study.objects.get_or_create(code=study, defaults={"name": study})
         wave_obj, _ = Wave.objects.get_or_create(
             study=study_obj, code=wave, defaults={"instrument": instrument_version_default()}
