@@ -10,7 +10,7 @@ Condensed layout: pair (i, j), i < j, at ``i * U - i * (i + 1) // 2 + j - i - 1`
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from analysis.core.sequences import N_STATES, validate_sequences
 
@@ -26,75 +26,112 @@ def condensed_row_start(i, n):
 
 
 @njit(cache=True)
-def _init_borders(fmat, stride, indel):
+def _new_table(length, indel):
+    """DP table, column-major with stride length + 1; borders i * indel as TraMineR sets them."""
+    stride = length + 1
+    table = np.empty(stride * stride)
     for i in range(stride):
-        fmat[i] = i * indel
-        fmat[i * stride] = i * indel
+        table[i] = i * indel
+        table[i * stride] = i * indel
+    return table
 
 
 @njit(cache=True)
-def _om_pair(a, b, sub, indel, fmat, stride):
-    """OM distance of two equal-length 0-based sequences; fmat holds the borders already."""
+def _sweep(a, a_index, sequences, order, lcp_previous, lo, hi, sub, indel, out, offset, step):
+    """Distances from sequence ``a`` to ``sequences[order[lo:hi]]`` (skipping indices <= a_index),
+    written to ``out[offset + b * step]``.
+
+    For a pair, TraMineR skips the common prefix p and suffix and fills the
+    (span x span) table in between; cell (i, j) depends only on a[p:p+i] and
+    b[p:p+j]. Visiting b in lexicographic order, consecutive b with the same p
+    share their first columns, so only the columns after the shared prefix are
+    recomputed (all L - p rows, so that later b can reuse them). Each cell is
+    min(diagonal + sub, up + indel, left + indel): the same floating-point
+    operations as TraMineR's min(min(up, left) + indel, diagonal + sub), as
+    rounding is monotonic; equal states add the zero diagonal of sub.
+    """
     length = a.shape[0]
-    prefix = 0
-    while prefix < length and a[prefix] == b[prefix]:
-        prefix += 1
-    if prefix == length:
-        return 0.0
-    end = length
-    while end > prefix and a[end - 1] == b[end - 1]:
-        end -= 1
-    span = end - prefix
-    for j in range(1, span + 1):
-        b_state = b[prefix + j - 1]
-        column = j * stride
-        previous = column - stride
-        for i in range(1, span + 1):
-            a_state = a[prefix + i - 1]
-            minimum = fmat[previous + i]
-            left = fmat[column + i - 1]
-            if left < minimum:
-                minimum = left
-            minimum += indel
-            if a_state == b_state:
-                substitution = fmat[previous + i - 1]
-            else:
-                substitution = fmat[previous + i - 1] + sub[a_state, b_state]
-            fmat[column + i] = substitution if substitution < minimum else minimum
-    return fmat[span * stride + span]
-
-
-@njit(cache=True)
-def _om_row(sequences, i, sub, indel, out, fmat, stride):
-    n = sequences.shape[0]
-    start = condensed_row_start(i, n)
-    a = sequences[i]
-    for j in range(i + 1, n):
-        out[start + j] = _om_pair(a, sequences[j], sub, indel, fmat, stride)
+    stride = length + 1
+    n_states = sub.shape[0]
+    table = _new_table(length, indel)
+    cost_of = np.empty(length * n_states)
+    for position in range(length):
+        for state in range(n_states):
+            cost_of[position * n_states + state] = sub[a[position], state]
+    table_prefix = -1
+    valid_columns = 0
+    shared = 0
+    for s in range(lo, hi):
+        b_index = order[s]
+        if s > lo:
+            shared = min(shared, lcp_previous[s])
+        if b_index <= a_index:
+            continue
+        b = sequences[b_index]
+        prefix = 0
+        while prefix < length and a[prefix] == b[prefix]:
+            prefix += 1
+        if prefix == length:
+            out[offset + b_index * step] = 0.0
+            continue
+        end = length
+        while end > prefix and a[end - 1] == b[end - 1]:
+            end -= 1
+        span = end - prefix
+        if prefix == table_prefix:
+            reusable = min(valid_columns, shared - prefix)
+            first_column = max(reusable, 0) + 1
+        else:
+            table_prefix = prefix
+            first_column = 1
+        rows = length - prefix
+        for j in range(first_column, span + 1):
+            b_state = b[prefix + j - 1]
+            column = j * stride
+            previous = column - stride
+            left = table[column]
+            for i in range(1, rows + 1):
+                diagonal = table[previous + i - 1] + cost_of[(prefix + i - 1) * n_states + b_state]
+                up = table[previous + i] + indel
+                best = diagonal if diagonal < up else up
+                left = left + indel
+                left = best if best < left else left
+                table[column + i] = left
+        valid_columns = span
+        shared = length
+        out[offset + b_index * step] = table[span * stride + span]
 
 
 @njit(cache=True, parallel=True)
-def _om_condensed(sequences, sub, indel, out):
+def _om_condensed(sequences, order, lcp_previous, sub, indel, out):
     n = sequences.shape[0]
-    stride = sequences.shape[1] + 1
     # Rows i and n-1-i together so that every task has n-1 pairs (prange splits evenly).
     for task in prange((n + 1) // 2):
-        fmat = np.empty(stride * stride)
-        _init_borders(fmat, stride, indel)
-        _om_row(sequences, task, sub, indel, out, fmat, stride)
+        _sweep(sequences[task], task, sequences, order, lcp_previous, 0, n, sub, indel, out, condensed_row_start(task, n), 1)
         mirror = n - 1 - task
         if mirror != task:
-            _om_row(sequences, mirror, sub, indel, out, fmat, stride)
+            start = condensed_row_start(mirror, n)
+            _sweep(sequences[mirror], mirror, sequences, order, lcp_previous, 0, n, sub, indel, out, start, 1)
 
 
 @njit(cache=True, parallel=True)
-def _om_cross(sequences, targets, sub, indel, out):
-    stride = sequences.shape[1] + 1
-    for i in prange(sequences.shape[0]):
-        fmat = np.empty(stride * stride)
-        _init_borders(fmat, stride, indel)
-        for j in range(targets.shape[0]):
-            out[i, j] = _om_pair(sequences[i], targets[j], sub, indel, fmat, stride)
+def _om_cross(sequences, order, lcp_previous, targets, sub, indel, out, n_chunks):
+    n, n_targets = sequences.shape[0], targets.shape[0]
+    flat = out.reshape(n * n_targets)
+    for task in prange(n_targets * n_chunks):
+        target, chunk = task // n_chunks, task % n_chunks
+        lo = chunk * n // n_chunks
+        hi = (chunk + 1) * n // n_chunks
+        _sweep(targets[target], -1, sequences, order, lcp_previous, lo, hi, sub, indel, flat, target, n_targets)
+
+
+def _lexicographic_order(sequences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort order of the rows and, per sorted position, the common prefix length with the previous row."""
+    order = np.lexsort(sequences.T[::-1])
+    ordered = sequences[order]
+    equal = np.cumprod(ordered[1:] == ordered[:-1], axis=1)
+    lcp_previous = np.concatenate([[0], equal.sum(axis=1)]).astype(np.int64)
+    return order.astype(np.int64), lcp_previous
 
 
 def _prepare(sequences, costs, indel, n_states):
@@ -112,7 +149,8 @@ def om_distances(sequences: np.ndarray, costs: np.ndarray, indel: float, n_state
     seqs, sub, indel = _prepare(sequences, costs, indel, n_states)
     out = np.empty(condensed_size(seqs.shape[0]))
     if out.size:
-        _om_condensed(seqs, sub, indel, out)
+        order, lcp_previous = _lexicographic_order(seqs)
+        _om_condensed(seqs, order, lcp_previous, sub, indel, out)
     return out
 
 
@@ -125,7 +163,10 @@ def om_distances_to(
     if refs.shape[1] != seqs.shape[1]:
         raise ValueError("sequences and targets must have the same length")
     out = np.empty((seqs.shape[0], refs.shape[0]))
-    _om_cross(seqs, refs, sub, indel, out)
+    if out.size:
+        order, lcp_previous = _lexicographic_order(seqs)
+        n_chunks = max(1, min(4 * get_num_threads() // max(refs.shape[0], 1), seqs.shape[0] // 256))
+        _om_cross(seqs, order, lcp_previous, refs, sub, indel, out, n_chunks)
     return out
 
 

@@ -123,10 +123,10 @@ MARGINALS = {
 # ---------------------------------------------------------------- calibration
 # Trajectories (tuned: ~2,650 distinct complete sequences at n = 8,453,
 # ~18,400 at n = 100,000).
-_DOM = dict(p_prefix=0.55, prefix_len=(0.35, 0.30, 0.20, 0.15), p_prefix_nm=0.75, lam=1.2,
+_DOM = dict(p_prefix=0.60, prefix_len=(0.35, 0.30, 0.20, 0.15), p_prefix_nm=0.75, lam=1.5,
             spell_len=(0.55, 0.33, 0.12), spell_nm=0.40, p_return=0.10)
 _TRANS_START = (0.40, 0.12, 0.28, 0.20)
-_TRANS_RUN = (0.10, 0.25, 0.30, 0.20, 0.10, 0.05)  # run lengths 1..6
+_TRANS_RUN = (0.08, 0.22, 0.30, 0.22, 0.12, 0.06)  # run lengths 1..6
 _TRANS_P = np.array([  # next status (no self-loop); rows/cols NM MG LB1 LB2
     [0.00, 0.20, 0.50, 0.30],
     [0.40, 0.00, 0.30, 0.30],
@@ -344,6 +344,8 @@ def synthetic_cohort_with_truth(
                + (_choice(r_struct, (0.60, 0.25, 0.10, 0.05), n) * 86400
                   + (15.5 * 3600 + r_struct.random(n) * 6.5 * 3600).astype(np.int64)).astype("timedelta64[s]"))
     duration = np.clip(np.rint(np.exp(np.log(1500.0) + 0.27 * r_struct.standard_normal(n))), 600, 4500).astype(np.int64)
+    if n:
+        duration = np.maximum(duration, int(np.median(duration)) // 3 + 1)
     idle = np.rint(r_struct.exponential(150.0, n)).astype(np.int64)
     older = _choice(r_struct, (0.02, 0.03, 0.77, 0.15, 0.03), n) - 2  # years older than the grade's cohort
     month0 = r_struct.integers(0, 12, n)
@@ -389,24 +391,29 @@ def synthetic_cohort_with_truth(
     new_m = (status_now == 4) | ((status_now == 3) & ~lb1_father) | ((status_now == 2) & (mg_base != 1))
     father_now = np.where(changed, new_f, father[rows, last] == res_out)
     mother_now = np.where(changed, new_m, mother[rows, last] == res_out)
-    parent_away = father_now | mother_now
 
     def away_code(now, answers):
+        was_away = answers[rows, last] == res_out
         years = _trailing_run(answers == res_out, last) + since
         u = r_now.random(n)
-        settled = np.where(years > 3, np.where(u < 0.6, 4, np.where(u < 0.9, 3, 2)), np.where((years > 1) & (u < 0.7), 3, 2))
+        settled = np.where(years > 3, np.where(u < 0.6, 4, np.where(u < 0.9, 3, 2)),
+                           np.where((years > 1) & (u < 0.7), 3, 2))
         fresh = 1 + (r_now.random(n) < 0.5)
-        return np.where(now, np.where(changed, fresh, settled), 0)
+        return np.where(now, np.where(changed & ~was_away, fresh, settled), 0)
 
-    put_choice("parent_away", parent_away.astype(np.int64))
     m_code = away_code(mother_now, mother)
     f_code = away_code(father_now, father)
-    cols["mother_away"] = np.where(parent_away, codes_of("mother_away")[m_code], -1).astype(np.int16)
-    cols["father_away"] = np.where(parent_away, codes_of("father_away")[f_code], -1).astype(np.int16)
-    with_child = status_now == 2
-    contact = np.where(with_child, _choice(r_now, (0.75, 0.25), n),
+    contact = np.where(status_now == 2, _choice(r_now, (0.75, 0.25), n),
                        _choice(r_now, (0.17, 0.47, 0.20, 0.11, 0.05), n))
-    cols["contact_freq"] = np.where(parent_away, codes_of("contact_freq")[contact], -1).astype(np.int16)
+
+    def follow_ups():
+        """parent_away and its follow-ups (empty when no parent is away now)."""
+        away = father_now | mother_now
+        put_choice("parent_away", away.astype(np.int64))
+        for code, values in (("mother_away", np.where(mother_now, m_code, 0)),
+                             ("father_away", np.where(father_now, f_code, 0)), ("contact_freq", contact)):
+            cols[code] = np.where(away, codes_of(code)[values], -1).astype(np.int16)
+
     # caregiver: situations NM, MG both, MG father, MG mother, LB1 father away, LB1 mother away, LB2
     situation = np.select(
         [status_now == 1, (status_now == 2) & father_now & mother_now, (status_now == 2) & father_now,
@@ -551,10 +558,11 @@ def synthetic_cohort_with_truth(
         start = (r_fault.random(len(rows_d)) * n_asked[rows_d]).astype(np.int64)
         use_father = r_fault.random(len(rows_d)) < 0.45
         span = (t[None, :] >= start[:, None]) & asked[rows_d]
-        for who, pick in (("father", use_father), ("mother", ~use_father)):
+        for who, pick, now in (("father", use_father, father_now), ("mother", ~use_father, mother_now)):
             block = residence[who][rows_d]
             block[span & pick[:, None]] = disrupt_code
             residence[who][rows_d] = block
+            now[rows_d[pick]] = False  # a parent who died / left is not "working away" now
         # do not remember: one answer in years 1-4
         rows_u = np.flatnonzero(fault == 2)
         who = r_fault.integers(0, 3, len(rows_u))
@@ -587,6 +595,7 @@ def synthetic_cohort_with_truth(
                 cols[code][sel[(drop == j).any(1)]] = -1
         submitted = started + (duration + idle).astype("timedelta64[s]")
 
+    follow_ups()
     for person in PERSONS:
         block = np.where(asked, residence[person], -1).astype(np.int16)
         for y in range(YEARS):
@@ -615,7 +624,7 @@ def synthetic_cohort_with_truth(
     for code in inst.meta_codes:
         data[code] = meta[code] if code in meta else np.full(n, None, dtype=object)
     for code in inst.item_codes:
-        values = cols.get(code)
+        values = cols.pop(code, None)
         if values is None:  # an item this generator does not know: a valid random answer
             values = _any_answer(fill_rng, inst[code], n)
         values = np.asarray(values)

@@ -132,6 +132,19 @@ def test_study_b_alone_keeps_the_response_quality_rules_and_scores_tatt(cohort):
     json.dumps(result.to_dict())
 
 
+def test_both_studies_on_a_synthetic_wave_scored_by_the_engine(fake_clustering):
+    from analysis.core.synthetic import synthetic_cohort
+    from scoring.engine import score_wave
+
+    raw = synthetic_cohort(500, seed=3)
+    result = run_analysis(raw.join(score_wave(raw)), study="both")
+    assert set(result.flows) == {"A", "B"}
+    assert len(result.assignments) == result.tables["a_model1"].n
+    assert result.tables["b_tatt"].converged
+    assert result.tables["b_model1"].n == result.tables["b_interaction_peer_sat"].n
+    json.dumps(result.to_dict())
+
+
 def test_unknown_study_is_refused(cohort):
     with pytest.raises(ValueError):
         run_analysis(cohort, study="C")
