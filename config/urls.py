@@ -9,5 +9,6 @@ urlpatterns = [
     path("staff/", staff_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

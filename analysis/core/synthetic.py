@@ -605,7 +605,8 @@ def synthetic_cohort_with_truth(
 
     # -------------------------------------------------------------- frame
     width = max(7, len(str(max(n - 1, 0))))
-    pid = np.char.add(f"P{int(seed) % 1000:03d}", np.char.zfill(np.arange(n).astype(str), width)).astype(object)
+    numbers = np.char.zfill(np.arange(n).astype(str), width) if n else np.array([], dtype=str)
+    pid = np.char.add(f"P{int(seed) % 1000:03d}", numbers).astype(object)
     school_labels = np.array([f"S{i + 1:02d}" for i in range(n_schools)], dtype=object)
     class_labels = np.array([f"G{7 + c % 3}-{c // 3 + 1}" for c in range(classes_per_school)], dtype=object)
     meta = {
