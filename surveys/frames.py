@@ -47,14 +47,14 @@ def scoring_input(rows: list[dict], instrument: Instrument) -> pd.DataFrame:
 
 
 def wave_frame(wave, instrument: Instrument, *, extra: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per submitted response of ``wave``: meta, items and derived columns in dictionary order.
+    """One row per submitted response of ``wave`` (withdrawn children left out): meta, items, derived columns.
 
     ``flag_speeding`` depends on the wave's median duration, so it is computed
     here, on read, over the wave's submitted responses. ``extra`` (indexed by
     pid) supplies the columns that analysis runs derive (``tatt``, ``traj_*``).
     """
     rows = (
-        Response.objects.filter(wave=wave, status=Response.Status.SUBMITTED)
+        Response.objects.filter(wave=wave, status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True)
         .order_by("id")
         .values_list(*META_FIELDS.values(), "answers", "score__values")
     )

@@ -103,6 +103,8 @@ class Respondent(models.Model):
         _("display name"), max_length=100, blank=True, help_text=_("Seen only inside the school; never exported.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The child or guardian withdrew: answers leave every export and analysis (and may be deleted).
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("respondent")
