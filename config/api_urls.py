@@ -4,9 +4,38 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from analysis.api import AnalysisRunViewSet
+from exports.api import ExportJobViewSet
+from schools.api import AlertViewSet, MembershipViewSet, RosterViewSet
+from surveys.api import (
+    RespondentViewSet,
+    ResponseSubmitSlashView,
+    ResponseSubmitView,
+    ResponseViewSet,
+    SchoolClassViewSet,
+    SchoolViewSet,
+    ScoreViewSet,
+    StudyViewSet,
+    WaveViewSet,
+)
+
 router = DefaultRouter()
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("roster", RosterViewSet, basename="roster")
+router.register("studies", StudyViewSet, basename="study")
+router.register("waves", WaveViewSet, basename="wave")
+router.register("schools", SchoolViewSet, basename="school")
+router.register("classes", SchoolClassViewSet, basename="schoolclass")
+router.register("respondents", RespondentViewSet, basename="respondent")
+router.register("responses", ResponseViewSet, basename="response")
+router.register("scores", ScoreViewSet, basename="score")
+router.register("exports", ExportJobViewSet, basename="exportjob")
+router.register("analysis-runs", AnalysisRunViewSet, basename="analysis-run")
 
 urlpatterns = [
+    path("responses/submit", ResponseSubmitView.as_view(), name="response-submit"),
+    path("responses/submit/", ResponseSubmitSlashView.as_view(), name="response-submit-slash"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

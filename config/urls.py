@@ -9,6 +9,9 @@ urlpatterns = [
     path("staff/", staff_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("school/", include("schools.urls")),
+    path("research/analysis/", include("analysis.urls")),
+    path("research/exports/", include("exports.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class SchoolsConfig(AppConfig):
     name = "schools"
     verbose_name = _("Schools and roles")
+
+    def ready(self) -> None:
+        # A sign-in is Django's own event: the receiver only records it in the audit log.
+        from django.contrib.auth.signals import user_logged_in
+
+        from .services import sign_in_record
+
+        def _record_sign_in(sender, request, user, **kwargs):
+            sign_in_record(user=user, request=request)
+
+        user_logged_in.connect(_record_sign_in, dispatch_uid="schools_audit_sign_in", weak=False)

@@ -78,3 +78,84 @@ def respondents_visible(user) -> QuerySet:
 def responses_readable(user) -> QuerySet:
     """Answers and scores: only for researchers and study administrators of the study."""
     return Response.objects.filter(wave__study__in=research_studies(user))
+
+
+# --- What each role may do, and on which rows (school pages, alerts, audit, history) ---------------
+#
+# Roster (progress only, with display names): teachers of the class, school administrators of the
+# school, study administrators of the study. Alerts: counsellors of the school, study administrators.
+# History by pid (answers' scores, no names): researchers and study administrators. Audit log and
+# deletions: study administrators. Anything else is 403 for a page of a kind the user has no role
+# for, and 404 for a row outside the user's scope.
+
+ROSTER_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.STUDY_ADMIN)
+ALERT_ROLES = (Role.COUNSELLOR, Role.STUDY_ADMIN)
+HISTORY_ROLES = (Role.RESEARCHER, Role.STUDY_ADMIN)
+
+
+def has_any_role(user, roles) -> bool:
+    return user.is_authenticated and (user.is_superuser or _memberships(user).filter(role__in=roles).exists())
+
+
+def _study_ids(user, roles):
+    return _memberships(user).filter(role__in=roles).values("study_id")
+
+
+def classes_on_roster(user) -> QuerySet:
+    """Classes whose roster (progress, display names, codes, consent) the user may see and manage."""
+    if user.is_superuser:
+        return SchoolClass.objects.all()
+    memberships = _memberships(user)
+    return SchoolClass.objects.filter(
+        Q(pk__in=memberships.filter(role=Role.TEACHER).values("school_class_id"))
+        | Q(school__in=memberships.filter(role=Role.SCHOOL_ADMIN).values("school_id"))
+        | Q(school__study__in=memberships.filter(role=Role.STUDY_ADMIN).values("study_id"))
+    )
+
+
+def respondents_on_roster(user) -> QuerySet:
+    return Respondent.objects.filter(school_class__in=classes_on_roster(user))
+
+
+def alerts_visible(user) -> QuerySet:
+    """Safeguarding alerts: counsellors of the child's school and study administrators of the study."""
+    from .models import Alert
+
+    if user.is_superuser:
+        return Alert.objects.all()
+    memberships = _memberships(user)
+    return Alert.objects.filter(
+        Q(school__in=memberships.filter(role=Role.COUNSELLOR).values("school_id"))
+        | Q(study__in=memberships.filter(role=Role.STUDY_ADMIN).values("study_id"))
+    )
+
+
+def history_studies(user) -> QuerySet:
+    """Studies whose respondents' histories (by pid, never by name) the user may read."""
+    return research_studies(user, roles=HISTORY_ROLES)
+
+
+def administered_studies(user) -> QuerySet:
+    return research_studies(user, roles=(Role.STUDY_ADMIN,))
+
+
+def audit_events_visible(user) -> QuerySet:
+    """Study administrators: their studies' events and the sign-ins of their studies' members."""
+    from .models import AuditEvent
+
+    if user.is_superuser:
+        return AuditEvent.objects.all()
+    studies = _study_ids(user, (Role.STUDY_ADMIN,))
+    members = Membership.objects.filter(study__in=studies).values("user_id")
+    return AuditEvent.objects.filter(Q(study__in=studies) | Q(study__isnull=True, actor__in=members))
+
+
+def memberships_manageable(user) -> QuerySet:
+    if user.is_superuser:
+        return Membership.objects.all()
+    return Membership.objects.filter(study__in=_study_ids(user, (Role.STUDY_ADMIN,)))
+
+
+def teachers_see_follow_up(study) -> bool:
+    policy = getattr(study, "policy", None) if study is not None else None
+    return bool(policy and policy.teachers_see_follow_up)

@@ -144,9 +144,14 @@ class Instrument:
     def derived_codes(self) -> list[str]:
         return [v.code for v in self.variables if v.kind == "derived"]
 
-    @property
+    @cached_property
     def items(self) -> list[Variable]:
         return [v for v in self.variables if v.kind == "item"]
+
+    @cached_property
+    def steering_items(self) -> frozenset:
+        """Items whose answer decides whether a follow-up is asked."""
+        return frozenset(v.asked_when[0] for v in self.items if v.asked_when)
 
     def section(self, code: str) -> Section:
         for section in self.sections:

@@ -11,5 +11,6 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK
     echo "Chromium or CJK fonts missing: run 'sudo apt-get install chromium fonts-noto-cjk'" >&2
   fi
 fi
+.venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

@@ -10,7 +10,7 @@ screen promises.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from scoring.instrument import Instrument, RESIDENCE_PERSONS, Variable, residence_years_asked
+from scoring.instrument import RESIDENCE_PERSONS, Instrument, Variable, residence_years_asked
 
 from .access_codes import normalise_access_code
 
@@ -35,13 +35,8 @@ class AssentForm(forms.Form):
     agree = forms.BooleanField(label=_("I understand and want to take part"), required=True)
 
 
-def _required(variable: Variable, instrument: Instrument) -> bool:
-    steering = {v.asked_when[0] for v in instrument.items if v.asked_when}
-    return variable.code in ROUTING_ITEMS or variable.code in steering
-
-
-def _field_for(variable: Variable, instrument: Instrument, lang: str) -> forms.Field:
-    common = {"label": variable.text(lang), "required": _required(variable, instrument)}
+def _field_for(variable: Variable, required: bool, lang: str) -> forms.Field:
+    common = {"label": variable.text(lang), "required": required}
     if variable.options:
         choices = [(option.code, option.text(lang)) for option in variable.options]
         widget = forms.Select if variable.section == RESIDENCE_SECTION else forms.RadioSelect
@@ -66,15 +61,11 @@ class SectionForm(forms.Form):
         self.section = instrument.section(section)
         self.lang = lang
         self.years = residence_years_asked(age) if section == RESIDENCE_SECTION else range(0)
+        required = set(ROUTING_ITEMS) | instrument.steering_items
         for code in self.section.items:
-            variable = instrument[code]
             if section == RESIDENCE_SECTION and _residence_year(code) not in self.years:
                 continue
-            self.fields[code] = _field_for(variable, instrument, lang)
-            self.fields[code].widget.attrs["data-code"] = code
-            if variable.asked_when:
-                parent, value = variable.asked_when
-                self.fields[code].widget.attrs.update({"data-asked-when": parent, "data-asked-value": value})
+            self.fields[code] = _field_for(instrument[code], code in required, lang)
 
     def clean(self):
         cleaned = super().clean()

@@ -2,13 +2,27 @@
 
 Each builder runs a fixed number of queries whatever the number of rows
 (``values_list`` + ``iterator``), and turns answers into columns at once.
+
+A whole wave is read as a stream of chunks (:func:`wave_frame_chunks`) so
+that an export of any size holds one chunk in memory at a time:
+
+1. one query reads the wave's durations (``duration_s`` only) for the median
+   that ``flag_speeding`` compares with;
+2. one query streams the rows (a server-side cursor on PostgreSQL,
+   ``fetchmany`` on SQLite), cut into chunks of ``chunk_size`` rows.
+
+Two queries in all, whatever the number of rows (tests fix this number).
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
 
-from scoring.engine import flag_speeding
 from scoring.instrument import Instrument
 
 from .models import Response
@@ -24,6 +38,7 @@ META_FIELDS = {
     "submitted_at": "submitted_at",
     "duration_s": "duration_s",
 }
+CHUNK_SIZE = 5_000  # rows per chunk: about 80 MB of decoded answers and scores at most
 
 
 def answers_frame(answers: list[dict], instrument: Instrument, index=None) -> pd.DataFrame:
@@ -46,6 +61,83 @@ def scoring_input(rows: list[dict], instrument: Instrument) -> pd.DataFrame:
     return frame
 
 
+def wave_responses(wave):
+    """The responses an export or analysis reads: submitted, of children who have not withdrawn."""
+    return Response.objects.filter(wave=wave, status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True)
+
+
+def wave_size_and_median(wave) -> tuple[int, float | None]:
+    """Rows of the wave's export and their median ``duration_s`` (one query; None when no duration is known)."""
+    values = list(wave_responses(wave).values_list("duration_s", flat=True))
+    durations = np.array([d for d in values if d is not None], dtype=float)
+    return len(values), (float(np.median(durations)) if durations.size else None)
+
+
+def wave_median_duration(wave) -> float | None:
+    """The median ``duration_s`` of the wave's exported responses (one query), None when there is none."""
+    return wave_size_and_median(wave)[1]
+
+
+def speeding_flags(duration_s: pd.Series, median: float | None) -> pd.Series:
+    """``flag_speeding`` against a given wave median: 1 below a third of it; a missing duration is never speeding."""
+    d = pd.to_numeric(duration_s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if median is None:
+        flags = np.zeros(len(d), dtype=bool)
+    else:
+        with np.errstate(invalid="ignore"):
+            flags = d < median / 3
+    return pd.Series(pd.arrays.IntegerArray(flags.astype(np.int64), np.zeros(len(d), dtype=bool)), index=duration_s.index)
+
+
+def _records_frame(records: list[tuple], instrument: Instrument, median: float | None, extra: pd.DataFrame | None) -> pd.DataFrame:
+    n_meta = len(META_FIELDS)
+    meta = pd.DataFrame([record[:n_meta] for record in records], columns=list(META_FIELDS))
+    items = answers_frame([record[n_meta] for record in records], instrument)
+    derived = pd.DataFrame.from_records([record[n_meta + 1] or {} for record in records], columns=instrument.derived_codes)
+    for column in ("started_at", "submitted_at"):
+        meta[column] = local_times(meta[column]).to_numpy() if len(meta) else meta[column]
+    frame = pd.concat([meta, items, derived], axis=1)
+    frame["flag_speeding"] = speeding_flags(frame["duration_s"], median).to_numpy()
+    if extra is not None and len(frame):
+        joined = frame[["pid"]].join(extra, on="pid")
+        for column in extra.columns:
+            frame[column] = joined[column].to_numpy()
+    return frame[instrument.codes]
+
+
+_UNSET = object()
+
+
+def wave_frame_chunks(
+    wave,
+    instrument: Instrument,
+    *,
+    extra: pd.DataFrame | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    median=_UNSET,
+) -> Iterator[pd.DataFrame]:
+    """The rows of :func:`wave_frame` in chunks of at most ``chunk_size`` (two queries in all).
+
+    The median duration is read first, so ``flag_speeding`` of every chunk
+    compares with the whole wave's median. A wave without responses yields
+    one empty frame (so that writers still write a header). Pass ``median``
+    when it was read already (:func:`wave_size_and_median`): one query less.
+    """
+    if median is _UNSET:
+        median = wave_median_duration(wave)
+    rows = wave_responses(wave).order_by("id").values_list(*META_FIELDS.values(), "answers", "score__values")
+    iterator = rows.iterator(chunk_size=min(chunk_size, 5000))
+    first = True
+    while True:
+        records = list(islice(iterator, chunk_size))
+        if not records and not first:
+            return
+        yield _records_frame(records, instrument, median, extra)
+        first = False
+        if len(records) < chunk_size:
+            return
+
+
 def wave_frame(wave, instrument: Instrument, *, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per submitted response of ``wave`` (withdrawn children left out): meta, items, derived columns.
 
@@ -53,27 +145,27 @@ def wave_frame(wave, instrument: Instrument, *, extra: pd.DataFrame | None = Non
     here, on read, over the wave's submitted responses. ``extra`` (indexed by
     pid) supplies the columns that analysis runs derive (``tatt``, ``traj_*``).
     """
-    rows = (
-        Response.objects.filter(wave=wave, status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True)
-        .order_by("id")
-        .values_list(*META_FIELDS.values(), "answers", "score__values")
+    chunks = list(wave_frame_chunks(wave, instrument, extra=extra))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+
+
+def wave_flags_frame(wave, flags: list[str]) -> pd.DataFrame:
+    """Only the flag columns of the wave's export rows (one query: stored flags and durations).
+
+    ``flag_speeding`` is computed from the durations read in the same query,
+    against their median, exactly as :func:`wave_frame` does.
+    """
+    stored = [flag for flag in flags if flag != "flag_speeding"]
+    rows = list(
+        wave_responses(wave).order_by("id").values_list("duration_s", *[f"score__values__{flag}" for flag in stored])
     )
-    records = list(rows.iterator(chunk_size=5000))
-    n_meta = len(META_FIELDS)
-    meta = pd.DataFrame([record[:n_meta] for record in records], columns=list(META_FIELDS))
-    items = answers_frame([record[n_meta] for record in records], instrument)
-    derived = pd.DataFrame.from_records(
-        [record[n_meta + 1] or {} for record in records], columns=instrument.derived_codes
-    )
-    for column in ("started_at", "submitted_at"):
-        meta[column] = local_times(meta[column]).to_numpy() if len(meta) else meta[column]
-    frame = pd.concat([meta, items, derived], axis=1)
-    frame["flag_speeding"] = flag_speeding(pd.to_numeric(frame["duration_s"], errors="coerce")).to_numpy()
-    if extra is not None and len(frame):
-        joined = frame[["pid"]].join(extra, on="pid")
-        for column in extra.columns:
-            frame[column] = joined[column].to_numpy()
-    return frame[instrument.codes]
+    frame = pd.DataFrame(rows, columns=["duration_s", *stored])
+    for flag in stored:
+        frame[flag] = pd.to_numeric(frame[flag], errors="coerce").astype("Int64")
+    durations = pd.to_numeric(frame["duration_s"], errors="coerce").dropna()
+    median = float(np.median(durations.to_numpy(dtype=float))) if len(durations) else None
+    frame["flag_speeding"] = speeding_flags(frame["duration_s"], median).to_numpy()
+    return frame[flags]
 
 
 def typed_for_export(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:

@@ -184,3 +184,16 @@ class Score(models.Model):
 
     class Meta:
         verbose_name = _("score")
+
+
+class OutboxTask(models.Model):
+    """A Celery task that could not be queued (broker down), sent again by ``outbox_flush``."""
+
+    name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("queued task")

@@ -1,8 +1,9 @@
 """Reads shared by pages, commands and the API."""
 
 from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+from django.db.models import Count, Q, QuerySet
 
-from .models import Study, Wave
+from .models import Response, Study, Wave
 
 
 class NotFound(LookupError):
@@ -27,3 +28,20 @@ def study_get(*, code: str) -> Study:
         return Study.objects.get(code=code)
     except Study.DoesNotExist:
         raise NotFound(f"no study {code!r}") from None
+
+
+def waves_with_counts(waves: QuerySet) -> QuerySet:
+    """Waves with their numbers of submitted (withdrawn children left out) and in-progress responses."""
+    return (
+        waves.select_related("study", "instrument")
+        .annotate(
+            submitted=Count(
+                "responses",
+                filter=Q(responses__status=Response.Status.SUBMITTED, responses__respondent__withdrawn_at__isnull=True),
+                distinct=True,
+            ),
+            in_progress=Count("responses", filter=Q(responses__status=Response.Status.DRAFT), distinct=True),
+            codes=Count("access_codes", filter=Q(access_codes__revoked_at__isnull=True), distinct=True),
+        )
+        .order_by("study__code", "code")
+    )

@@ -6,11 +6,13 @@ Celery task ``score_pending`` (and the periodic sweep behind it).
 """
 
 import logging
+import time
 from dataclasses import dataclass
+from functools import wraps
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from scoring.engine import score_frame
@@ -24,6 +26,30 @@ logger = logging.getLogger(__name__)
 
 class ResponseClosed(Exception):
     """The response was submitted already: its answers can no longer change."""
+
+
+def retry_when_database_restarts(func, *, attempts: int = 8, first_delay: float = 0.2):
+    """Retry a write whose database connection broke (a restart, a failover): about 15 s in all.
+
+    Safe because every wrapped write is idempotent: saving a page merges the
+    same answers again, and submitting finds a submission already made.
+    """
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        delay = first_delay
+        for attempt in range(1, attempts + 1):
+            try:
+                return func(*args, **kwargs)
+            except (OperationalError, InterfaceError) as error:
+                if connection.in_atomic_block or attempt == attempts:
+                    raise
+                logger.warning("database unavailable (%s), retry %d of %s in %.1f s", error, attempt, func.__name__, delay)
+                connection.close()
+                time.sleep(delay)
+                delay = min(delay * 2, 3.0)
+
+    return wrapper
 
 
 def access_code_resolve(*, code: str) -> AccessCode | None:
@@ -73,6 +99,7 @@ def response_start(*, response_id: int, lang: str) -> Response:
     return response
 
 
+@retry_when_database_restarts
 @transaction.atomic
 def response_save_page(
     *, response_id: int, section: str, answers: dict, lang: str, next_section: str, active_seconds: int | None = None
@@ -113,26 +140,47 @@ class Submission:
     created: bool  # False when this call found the response submitted already
 
 
+@retry_when_database_restarts
 def response_submit(*, response_id: int, submission_key: str = "", active_seconds: int | None = None) -> Submission:
     """Submit once: a double tap, a retry or a second tab find the submission already made.
 
-    The status changes under a row lock, and only the call that changed it
-    scores; the others return the stored submission.
+    The status changes under a row lock, and the call that changed it scores;
+    the others return the stored submission (scoring it only if a lost reply
+    left it unscored).
     """
     with transaction.atomic():
         response = Response.objects.select_for_update().get(pk=response_id)
-        if response.is_submitted:
-            return Submission(response, created=False)
-        now = timezone.now()
-        response.duration_s = (response.duration_s or 0) + _active_seconds(response, now, active_seconds)
-        response.status = Response.Status.SUBMITTED
-        response.submitted_at = now
-        response.started_at = response.started_at or now
-        response.last_activity_at = now
-        response.submission_key = submission_key[:64]
-        response.save()
+        already_submitted = response.is_submitted
+        if not already_submitted:
+            _mark_submitted(response, submission_key, active_seconds)
+    if already_submitted:
+        if not Score.objects.filter(response=response).exists():  # a retry after a lost reply
+            response_score_safely(response=response)
+        return Submission(response, created=False)
     response_score_safely(response=response)
+    _safeguarding_check_safely(response=response)
     return Submission(response, created=True)
+
+
+def _safeguarding_check_safely(*, response: Response) -> None:
+    """Distress rules (schools app): raise an alert for the counsellor; never fails a submission."""
+    try:
+        from schools.services import safeguarding_check
+
+        safeguarding_check(response=response)
+    except Exception:
+        logger.exception("safeguarding check of response %s failed", response.pk)
+
+
+def _mark_submitted(response: Response, submission_key: str, active_seconds: int | None) -> None:
+    now = timezone.now()
+    response.duration_s = (response.duration_s or 0) + _active_seconds(response, now, active_seconds)
+    response.status = Response.Status.SUBMITTED
+    response.submitted_at = now
+    response.started_at = response.started_at or now
+    response.last_activity_at = now
+    response.submission_key = submission_key[:64]
+    response.save()
 
 
 def response_score(*, response: Response) -> Score:

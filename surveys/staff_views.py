@@ -1,18 +1,21 @@
-"""Pages for the study team (signed in)."""
+"""The signed-in landing page: what each role can open, and the waves a researcher may read."""
 
-from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Q
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .models import Response, Wave
+from schools.scoping import ALERT_ROLES, ROSTER_ROLES, has_any_role, research_studies
+
+from .models import Wave
+from .selectors import waves_with_counts
 
 
-@staff_member_required
+@login_required
 def home(request):
-    """Every wave with its numbers of responses in progress and submitted."""
-    waves = Wave.objects.select_related("study", "instrument").annotate(
-        submitted=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED)),
-        in_progress=Count("responses", filter=Q(responses__status=Response.Status.DRAFT)),
-        codes=Count("access_codes", filter=Q(access_codes__revoked_at__isnull=True), distinct=True),
-    )
-    return render(request, "staff/home.html", {"waves": waves})
+    user = request.user
+    waves = waves_with_counts(Wave.objects.filter(study__in=research_studies(user)))
+    context = {
+        "waves": waves,
+        "is_research": user.is_superuser or research_studies(user).exists(),
+        "is_school": user.is_superuser or has_any_role(user, ROSTER_ROLES) or has_any_role(user, ALERT_ROLES),
+    }
+    return render(request, "staff/home.html", context)

@@ -98,6 +98,13 @@ def _context(request, response, instrument, **extra):
     }
 
 
+def _consent_allows(access_code) -> bool:
+    """A study may require a guardian's consent (recorded by the school) before the child answers."""
+    from schools.selectors import consent_allows_answering
+
+    return consent_allows_answering(respondent_id=access_code.respondent_id, wave=access_code.wave)
+
+
 @require_http_methods(["GET", "POST"])
 def entry(request: HttpRequest) -> HttpResponse:
     lang = _lang(request)
@@ -114,6 +121,9 @@ def entry(request: HttpRequest) -> HttpResponse:
             if access_code is None:
                 throttle.record_failure(client=client, code=code)
                 form.add_error("code", _("This access code is not valid. Check it with your teacher and try again."))
+            elif not _consent_allows(access_code):
+                throttle.record_success(client=client, code=code)
+                form.add_error("code", _("Your guardian's consent has not been recorded yet. Please ask your teacher."))
             else:
                 throttle.record_success(client=client, code=code)
                 response = response_open(access_code=access_code, lang=lang)
@@ -271,7 +281,11 @@ def review(request, response, instrument):
 def done(request, response, instrument):
     if not response.is_submitted:
         return _resume_url(response, instrument)
-    return render(request, "student/done.html", _context(request, response, instrument, section_code=REVIEW))
+    from schools.selectors import response_help  # the study's help resources, when the answers raised an alert
+
+    help_resources = response_help(response=response)
+    context = _context(request, response, instrument, section_code=REVIEW, help_resources=help_resources)
+    return render(request, "student/done.html", context)
 
 
 @require_POST

@@ -68,3 +68,54 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     wave = factory.SubFactory(WaveFactory, study=factory.SelfAttribute("..respondent.study"))
     school_class = factory.SelfAttribute("respondent.school_class")
     instrument_version = factory.SelfAttribute("wave.instrument.version")
+
+
+# --- schools: users, roles, safeguarding rules ---------------------------------------------------
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@school.example")
+    password = factory.django.Password("pw-for-tests")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A role; a teacher's names a class (the school follows), a school role names a school."""
+
+    class Meta:
+        model = "schools.Membership"
+
+    user = factory.SubFactory(UserFactory)
+    role = "researcher"
+    study = factory.LazyAttribute(
+        lambda m: m.school_class.school.study if m.school_class else (m.school.study if m.school else StudyFactory())
+    )
+    school = factory.LazyAttribute(lambda m: m.school_class.school if m.school_class else None)
+    school_class = None
+
+
+class SafeguardingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "schools.SafeguardingRule"
+
+    study = factory.SubFactory(StudyFactory)
+    name = "depression score"
+    source = "score"
+    code = "dep"
+    threshold = 20
+
+
+class AnalysisRunFactory(factory.django.DjangoModelFactory):
+    """An analysis run (analysis app); status and data_changed_at as a test needs them."""
+
+    class Meta:
+        model = "analysis.AnalysisRun"
+
+    wave = factory.SubFactory(WaveFactory)
+    status = "succeeded"
+    parameters = factory.LazyFunction(dict)
+    instrument_version = factory.SelfAttribute("wave.instrument.version")

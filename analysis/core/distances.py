@@ -12,6 +12,7 @@ Condensed layout: pair (i, j), i < j, at ``i * U - i * (i + 1) // 2 + j - i - 1`
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from analysis.core.costs import validate_costs
 from analysis.core.sequences import N_STATES, validate_sequences
 
 
@@ -34,6 +35,46 @@ def _new_table(length, indel):
         table[i] = i * indel
         table[i * stride] = i * indel
     return table
+
+
+@njit(cache=True, inline="always")
+def _cell(table, cost_of, n_states, position, b_state, previous, i, left, indel):
+    """min(diagonal + sub, up + indel, left + indel) for row i of the column after ``previous``."""
+    diagonal = table[previous + i - 1] + cost_of[position * n_states + b_state]
+    up = table[previous + i] + indel
+    best = diagonal if diagonal < up else up
+    left = left + indel
+    return best if best < left else left
+
+
+@njit(cache=True)
+def _fill_columns(table, cost_of, n_states, b, prefix, first, last, rows, stride, indel):
+    """Columns first..last (rows 1..rows), two at a time with the second one row behind:
+    the two dependency chains interleave, which roughly halves the time per cell."""
+    j = first
+    while j < last:
+        state1 = b[prefix + j - 1]
+        state2 = b[prefix + j]
+        column1 = j * stride
+        column0 = column1 - stride
+        column2 = column1 + stride
+        left1 = _cell(table, cost_of, n_states, prefix, state1, column0, 1, table[column1], indel)
+        table[column1 + 1] = left1
+        left2 = table[column2]
+        for i in range(2, rows + 1):
+            left1 = _cell(table, cost_of, n_states, prefix + i - 1, state1, column0, i, left1, indel)
+            left2 = _cell(table, cost_of, n_states, prefix + i - 2, state2, column1, i - 1, left2, indel)
+            table[column1 + i] = left1
+            table[column2 + i - 1] = left2
+        table[column2 + rows] = _cell(table, cost_of, n_states, prefix + rows - 1, state2, column1, rows, left2, indel)
+        j += 2
+    if j == last:
+        state = b[prefix + j - 1]
+        column = j * stride
+        left = table[column]
+        for i in range(1, rows + 1):
+            left = _cell(table, cost_of, n_states, prefix + i - 1, state, column - stride, i, left, indel)
+            table[column + i] = left
 
 
 @njit(cache=True)
@@ -84,22 +125,16 @@ def _sweep(a, a_index, sequences, order, lcp_previous, lo, hi, sub, indel, out, 
         else:
             table_prefix = prefix
             first_column = 1
-        rows = length - prefix
-        for j in range(first_column, span + 1):
-            b_state = b[prefix + j - 1]
-            column = j * stride
-            previous = column - stride
-            left = table[column]
-            for i in range(1, rows + 1):
-                diagonal = table[previous + i - 1] + cost_of[(prefix + i - 1) * n_states + b_state]
-                up = table[previous + i] + indel
-                best = diagonal if diagonal < up else up
-                left = left + indel
-                left = best if best < left else left
-                table[column + i] = left
+        _fill_columns(table, cost_of, n_states, b, prefix, first_column, span, length - prefix, stride, indel)
         valid_columns = span
         shared = length
         out[offset + b_index * step] = table[span * stride + span]
+
+
+@njit(cache=True)
+def _om_row(sequences, i, order, lcp_previous, sub, indel, out):
+    n = sequences.shape[0]
+    _sweep(sequences[i], i, sequences, order, lcp_previous, 0, n, sub, indel, out, condensed_row_start(i, n), 1)
 
 
 @njit(cache=True, parallel=True)
@@ -107,11 +142,9 @@ def _om_condensed(sequences, order, lcp_previous, sub, indel, out):
     n = sequences.shape[0]
     # Rows i and n-1-i together so that every task has n-1 pairs (prange splits evenly).
     for task in prange((n + 1) // 2):
-        _sweep(sequences[task], task, sequences, order, lcp_previous, 0, n, sub, indel, out, condensed_row_start(task, n), 1)
-        mirror = n - 1 - task
-        if mirror != task:
-            start = condensed_row_start(mirror, n)
-            _sweep(sequences[mirror], mirror, sequences, order, lcp_previous, 0, n, sub, indel, out, start, 1)
+        _om_row(sequences, task, order, lcp_previous, sub, indel, out)
+        if n - 1 - task != task:
+            _om_row(sequences, n - 1 - task, order, lcp_previous, sub, indel, out)
 
 
 @njit(cache=True, parallel=True)
@@ -135,10 +168,9 @@ def _lexicographic_order(sequences: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _prepare(sequences, costs, indel, n_states):
+    """0-based sequences; costs must be symmetric with a zero diagonal (the kernel relies on both)."""
     zero_based = validate_sequences(sequences, n_states) - 1
-    sub = np.ascontiguousarray(costs, dtype=np.float64)
-    if sub.shape != (n_states, n_states):
-        raise ValueError(f"costs must be {n_states}x{n_states}")
+    sub = np.ascontiguousarray(validate_costs(costs, n_states))
     if not indel > 0:
         raise ValueError("indel must be positive")
     return np.ascontiguousarray(zero_based), sub, float(indel)

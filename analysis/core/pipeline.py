@@ -18,6 +18,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis.core.descriptives import STUDY_A_TABLE1, table1
 from analysis.core.models import (
@@ -34,6 +35,7 @@ from analysis.core.psm import psm_by_cluster
 from analysis.core.reliability import TATT_ITEMS, alpha_table, tatt_factor_score
 from analysis.core.trajectories import TrajectoryParams, TrajectoryResult, cluster_trajectories
 from scoring.cleaning import CLEANING_RULES, clean
+from scoring.instrument import Instrument, default_instrument
 
 Progress = Callable[[float, str], None]
 STUDIES = ("A", "B", "both")
@@ -163,12 +165,37 @@ def run_analysis(
         timings=stages.timings,
         parameters={"trajectory": _params_dict(params), "cleaning_rules": dict(cleaning_rules or {}), "study": study},
     )
-    if run_a:
-        _study_a(raw_and_scored, params, cleaning_rules, stages, result)
-    if run_b:
-        _study_b(raw_and_scored, cleaning_rules if cleaning_rules is not None else STUDY_B_RULES, stages, result)
+    raw_and_scored = analysis_frame(raw_and_scored)
+    # The models' matrices are small (n x 20): one BLAS thread is fastest, and
+    # threads spinning on a busy 2-core machine made each QR 60 times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if run_a:
+            _study_a(raw_and_scored, params, cleaning_rules, stages, result)
+        if run_b:
+            _study_b(raw_and_scored, cleaning_rules if cleaning_rules is not None else STUDY_B_RULES, stages, result)
     stages.report(1.0, "Analysis done")
     return result
+
+
+def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
+    """Only what the analyses read, compact: ``pid`` and numbers (codes as float32, scores as float64).
+
+    A wave of a million children arrives with ~160 columns, many of them
+    nullable integers or text; every stage then slices rows of it, so a
+    compact frame keeps the whole rebuild within a few gigabytes.
+    """
+    instrument = instrument or default_instrument()
+    columns = {"pid": frame["pid"].to_numpy()}
+    for code in frame.columns:
+        kind = instrument[code].type if code in instrument else None
+        if code == "pid" or kind in ("string", "datetime"):
+            continue
+        values = pd.to_numeric(frame[code], errors="coerce")
+        if kind in ("choice", "likert5", "int", "bool"):
+            columns[code] = values.to_numpy(dtype=np.float32, na_value=np.nan)
+        elif kind == "float" or pd.api.types.is_numeric_dtype(values):
+            columns[code] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _params_dict(params: TrajectoryParams) -> dict:

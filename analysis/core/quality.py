@@ -59,12 +59,12 @@ def _group_sums(condensed, weights, groups, n_groups, bounds):
                 local_squares[i, gj] += wj * dd
                 local_sums[j, gi] += wi * d
                 local_squares[j, gi] += wi * dd
-    return sums.sum(axis=0), squares.sum(axis=0)
+    return sums, squares
 
 
 @njit(cache=True, parallel=True)
 def _histogram(condensed, weights, scale, n_bins, bounds):
-    """Per bin: total pair weight (2 w_i w_j), weighted sum, min and max of its distances."""
+    """Per task and bin: total pair weight (2 w_i w_j), weighted sum, min and max of its distances."""
     n = weights.shape[0]
     n_tasks = bounds.shape[0] - 1
     weight = np.zeros((n_tasks, n_bins))
@@ -84,12 +84,7 @@ def _histogram(condensed, weights, scale, n_bins, bounds):
                     low[task, b] = d
                 if d > high[task, b]:
                     high[task, b] = d
-    lows = np.empty(n_bins)
-    highs = np.empty(n_bins)
-    for b in range(n_bins):
-        lows[b] = low[:, b].min()
-        highs[b] = high[:, b].max()
-    return weight.sum(axis=0), total.sum(axis=0), lows, highs
+    return weight, total, low, high
 
 
 @njit(cache=True)
@@ -120,7 +115,9 @@ class _DistanceDistribution:
         self._condensed, self._weights = condensed, weights
         top = float(condensed.max()) if condensed.size else 0.0
         self._scale = (HISTOGRAM_BINS - 1) / top if top > 0 else 0.0
-        weight, total, low, high = _histogram(condensed, weights, self._scale, HISTOGRAM_BINS, bounds)
+        per_task = _histogram(condensed, weights, self._scale, HISTOGRAM_BINS, bounds)
+        weight, total = per_task[0].sum(axis=0), per_task[1].sum(axis=0)
+        low, high = per_task[2].min(axis=0), per_task[3].max(axis=0)
         diagonal = float(np.sum(weights * weights))
         weight[0] += diagonal
         low[0] = 0.0
@@ -243,11 +240,14 @@ def cluster_quality(
     distribution = _DistanceDistribution(condensed, weights, bounds)
 
     atoms, n_atoms = _common_refinement(label_rows)
-    batches = [list(range(len(keys)))] if n_atoms <= MAX_ATOMS else [[p] for p in range(len(keys))]
+    if n_atoms <= MAX_ATOMS:  # tree cuts: one pass for all k
+        batches = [(atoms, n_atoms, range(len(keys)))]
+    else:
+        batches = [(row, int(row.max()) + 1, [p]) for p, row in enumerate(label_rows)]
     rows = {}
-    for batch in batches:
-        groups, n_groups = (atoms, n_atoms) if len(batch) > 1 else (label_rows[batch[0]], int(label_rows[batch[0]].max()) + 1)
-        atom_sums, atom_squares = _group_sums(condensed, weights, groups, n_groups, bounds)
+    for groups, n_groups, batch in batches:
+        per_task_sums, per_task_squares = _group_sums(condensed, weights, groups, n_groups, bounds)
+        atom_sums, atom_squares = per_task_sums.sum(axis=0), per_task_squares.sum(axis=0)
         for p in batch:
             labels = label_rows[p]
             group_to_cluster = np.zeros(n_groups, dtype=np.int64)
@@ -259,3 +259,25 @@ def cluster_quality(
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(QUALITY_COLUMNS))
     frame.index.name = "k"
     return frame.loc[keys]
+
+
+def adjusted_rand_index(first: np.ndarray, second: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Hubert-Arabie adjusted Rand index of two partitions (1 = identical up to label names).
+
+    With weights (counts of distinct items) it equals the index on the expanded data.
+    """
+    _, a = np.unique(first, return_inverse=True)
+    _, b = np.unique(second, return_inverse=True)
+    w = np.ones(a.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    table = np.zeros((a.max() + 1, b.max() + 1))
+    np.add.at(table, (a.ravel(), b.ravel()), w)
+
+    def pairs(x):
+        return float(np.sum(x * (x - 1.0) / 2.0))
+
+    total = pairs(np.array([w.sum()]))
+    index = pairs(table)
+    rows, cols = pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
+    expected = rows * cols / total
+    maximum = (rows + cols) / 2.0
+    return 1.0 if maximum == expected else (index - expected) / (maximum - expected)

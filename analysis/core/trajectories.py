@@ -168,7 +168,9 @@ def _clara(distinct, costs, indel, params, ks, progress):
         distinct.sequences, distinct.weights, costs, indel, ks, random_state=params.random_state, progress=sample_done
     )
     _report(progress, 0.8, "Estimating cluster quality on a subsample")
-    quality = estimate_quality(distinct.sequences, distinct.weights, best, costs, indel, random_state=params.random_state)
+    quality = estimate_quality(
+        distinct.sequences, distinct.weights, best, costs, indel, random_state=params.random_state
+    )
     return {k: partition.labels for k, partition in best.items()}, quality
 
 

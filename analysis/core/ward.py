@@ -77,10 +77,9 @@ def _hclust_ward(diss, members, squared):
             if active[k] and k != i2:
                 index1 = _pair_index(i2, k, n)
                 index2 = _pair_index(j2, k, n)
-                value = (members[i2] + members[k]) * diss[index1] + (members[j2] + members[k]) * diss[index2] - members[
-                    k
-                ] * d12
-                value = value / (members[i2] + members[j2] + members[k])
+                # Same operation order as hclust.f, so that ties resolve identically.
+                value = (members[i2] + members[k]) * diss[index1] + (members[j2] + members[k]) * diss[index2]
+                value = (value - members[k] * d12) / (members[i2] + members[j2] + members[k])
                 diss[index1] = value
                 if i2 < k:
                     if value < dmin:
@@ -148,8 +147,11 @@ class WardTree:
         n = self.n_leaves
         last_step = np.full(n, -1)
         merge = np.empty((n - 1, 2), dtype=np.int64)
+        def node(leaf):
+            return -(leaf + 1) if last_step[leaf] < 0 else last_step[leaf] + 1
+
         for step, (a, b) in enumerate(zip(self.first, self.second)):
-            pair = [-(a + 1) if last_step[a] < 0 else last_step[a] + 1, -(b + 1) if last_step[b] < 0 else last_step[b] + 1]
+            pair = [node(a), node(b)]
             if pair[0] > 0 and pair[1] > 0:
                 pair.sort()
             elif pair[0] > 0:

@@ -32,10 +32,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "surveys",
     "schools",
     "analysis",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -123,12 +125,13 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -140,6 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A request that queues a task waits at most about a second for a broker that is down;
+# the task then goes to the outbox (surveys.dispatch) instead of failing the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
@@ -163,10 +170,24 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Studies, waves, pseudonymous responses, scores, exports and analysis runs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc served from this site (no CDN: schools' networks and the CSP allow only 'self').
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ResponseStatusEnum": "surveys.models.Response.Status",
+        "AnalysisRunStatusEnum": "analysis.models.AnalysisRun.Status",
+        "ExportJobStatusEnum": "exports.models.ExportJob.Status",
+        "AlertStatusEnum": "schools.models.Alert.Status",
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="survey@localhost")
+
+# Safeguarding alerts nobody acknowledged go to the study administrators after this many minutes.
+ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=24 * 60)
 
 # The instrument a new wave answers unless another version is chosen.
 DEFAULT_INSTRUMENT_VERSION = "1"
@@ -180,3 +201,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+

@@ -64,7 +64,53 @@
         form.dataset.sending = "1";
         var button = form.querySelector("[data-once]");
         if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+        if (form.method.toLowerCase() === "post" && window.fetch && window.FormData) {
+          event.preventDefault();
+          sendWithRetry(form, event.submitter);
+        }
       });
     });
   });
+
+  // On a weak network or while the server restarts, a page is sent again until it
+  // arrives (saving a page and submitting are idempotent on the server).
+  var DELAYS = [1, 2, 4, 8, 15, 30];
+
+  function notice(form, text) {
+    var box = document.getElementById("send-status");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "send-status";
+      box.className = "notice warning";
+      box.setAttribute("role", "status");
+      form.parentNode.insertBefore(box, form);
+    }
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  function sendWithRetry(form, submitter, attempt) {
+    attempt = attempt || 0;
+    var data = new FormData(form);
+    if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
+    fetch(form.getAttribute("action") || window.location.href, {
+      method: "POST", body: data, credentials: "same-origin", redirect: "follow"
+    }).then(function (response) {
+      if (response.status >= 500 || response.status === 429) { throw new Error(String(response.status)); }
+      if (response.redirected) { window.location.replace(response.url); return; }
+      return response.text().then(function (html) {
+        document.open(); document.write(html); document.close();
+      });
+    }).catch(function () {
+      if (attempt >= DELAYS.length) {
+        notice(form, document.body.dataset.failedText || "Could not send. Check the connection and try again.");
+        delete form.dataset.sending;
+        form.querySelectorAll("[data-once]").forEach(function (b) { b.disabled = false; });
+        return;
+      }
+      notice(form, (document.body.dataset.retryText || "Connection problem: sending again in {s} s. Your answers are still here.").replace("{s}", DELAYS[attempt]));
+      setTimeout(function () { sendWithRetry(form, submitter, attempt + 1); }, DELAYS[attempt] * 1000);
+    });
+  }
 })();
+

@@ -1,6 +1,8 @@
 """Template helpers that read wording from the instrument in the student's language."""
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from scoring.instrument import RESIDENCE_PERSONS
 
@@ -31,3 +33,28 @@ def section_title(section, lang):
 @register.filter
 def section_intro(section, lang):
     return section.intro_text(lang)
+
+
+@register.simple_tag
+def choice_input(field):
+    """A radio group or a select for a choice field, built in Python.
+
+    Rendering every option through Django's widget templates cost tens of
+    milliseconds on the longer pages; this builds the same markup directly.
+    """
+    name = field.html_name
+    selected = field.value()
+    selected = "" if selected in (None, "") else str(selected)
+    choices = field.field.choices
+    if field.field.widget.input_type == "radio":
+        parts = [
+            f'<label class="option"><input type="radio" name="{name}" value="{escape(value)}" id="id_{name}_{index}"'
+            f'{" checked" if str(value) == selected else ""}><span>{escape(label)}</span></label>'
+            for index, (value, label) in enumerate(choices)
+        ]
+        return mark_safe(f'<div class="options">{"".join(parts)}</div>')
+    options = "".join(
+        f'<option value="{escape(value)}"{" selected" if str(value) == selected else ""}>{escape(label)}</option>'
+        for value, label in choices
+    )
+    return mark_safe(f'<select name="{name}" id="{field.auto_id}">{options}</select>')

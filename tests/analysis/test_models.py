@@ -8,8 +8,9 @@ import pytest
 
 from analysis.core.models import (
     CONSTANT,
-    cluster_levels,
+    Interaction,
     categorical,
+    cluster_levels,
     fit_ols,
     fit_study_a,
     fit_study_b,
@@ -17,7 +18,6 @@ from analysis.core.models import (
     numeric,
     side_by_side,
     significance_stars,
-    Interaction,
 )
 
 CLUSTERS = (

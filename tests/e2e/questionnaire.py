@@ -7,17 +7,22 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def click_and_follow(page, selector: str) -> None:
+    """Click a button that sends its form (by fetch, with retries) and wait for the next page."""
+    with page.expect_navigation():
+        page.click(selector)
+    page.wait_for_load_state()
+
+
 def enter_code(page, base_url: str, code: str) -> None:
     page.goto(base_url + "/")
     page.fill("input[name=code]", f"{code[:4].lower()}-{code[4:]}")
-    page.click("button[type=submit].primary")
-    page.wait_for_load_state()
+    click_and_follow(page, "button[type=submit].primary")
 
 
 def give_assent(page) -> None:
     page.check("input[name=agree]")
-    page.click("button.primary")
-    page.wait_for_load_state()
+    click_and_follow(page, "button.primary")
 
 
 def answer_page(page, *, birth_year: int | None = None) -> None:
@@ -44,8 +49,7 @@ def answer_page(page, *, birth_year: int | None = None) -> None:
 
 
 def next_page(page) -> None:
-    page.click("button[name=next]")
-    page.wait_for_load_state()
+    click_and_follow(page, "button[name=next]")
 
 
 def path_of(page) -> str:

@@ -5,7 +5,15 @@ from django.utils import timezone
 
 from scoring.instrument import default_instrument
 from surveys.models import Response, Score
-from tests.e2e.questionnaire import answer_page, enter_code, give_assent, next_page, no_horizontal_scroll, path_of
+from tests.e2e.questionnaire import (
+    answer_page,
+    click_and_follow,
+    enter_code,
+    give_assent,
+    next_page,
+    no_horizontal_scroll,
+    path_of,
+)
 from tests.factories import AccessCodeFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -40,8 +48,8 @@ def test_answer_leave_half_way_resume_elsewhere_and_submit(live_server, phone, s
         next_page(page)
     assert path_of(page) == "/q/review/"
     shoot(page, "review")
-    page.click("button[data-once]")
-    page.wait_for_url("**/q/done/")
+    with page.expect_navigation(url="**/q/done/"):
+        page.click("button[data-once]")
     shoot(page, "done")
 
     response = Response.objects.get()
@@ -61,8 +69,8 @@ def test_double_tap_and_retry_submit_once(live_server, phone, shoot):
     next_page(page)
     page.goto(live_server.url + "/q/review/")
     button = page.locator("button[data-once]")
-    button.dblclick()  # a double tap
-    page.wait_for_url("**/q/done/")
+    with page.expect_navigation(url="**/q/done/"):
+        button.dblclick()  # a double tap
     page.go_back()  # the browser's back button, then a retry of the same form
     page.evaluate("document.querySelector('form.submit-form') && document.querySelector('form.submit-form').submit()")
     page.wait_for_load_state()
@@ -76,12 +84,14 @@ def test_chinese_by_default_english_on_request_and_errors_in_place(live_server, 
     page.goto(live_server.url + "/")
     page.fill("input[name=code]", "WRONG-CODE")
     page.click("button[type=submit].primary")
+    page.wait_for_selector("p.error")
     assert "访问码无效" in page.locator("p.error").inner_text()
     assert no_horizontal_scroll(page)
     shoot(page, "wrong-code-zh")
-    page.click("button[name=lang][value=en]")
+    click_and_follow(page, "button[name=lang][value=en]")
     page.fill("input[name=code]", "WRONG-CODE")
     page.click("button[type=submit].primary")
+    page.wait_for_selector("p.error >> text=not valid")
     assert "not valid" in page.locator("p.error").inner_text()
     shoot(page, "wrong-code-en")
 

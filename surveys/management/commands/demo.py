@@ -7,10 +7,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from analysis.core.synthetic import synthetic_cohort
+from schools.models import Membership, Role, SafeguardingRule
 from surveys.access_codes import format_access_code
 from surveys.imports import responses_import
 from surveys.instruments import instrument_version_default
-from surveys.models import AccessCode, Respondent, Study, Wave
+from surveys.models import AccessCode, Respondent, SchoolClass, Study, Wave
 from surveys.services_codes import access_codes_issue
 
 DEMO_STUDY = "demo"
@@ -35,11 +36,14 @@ class Command(BaseCommand):
         if created:
             self._populate(study, wave, students)
         code = self._fresh_code(wave)
-        password = self._researcher()
+        accounts = self._accounts(study)
         self.stdout.write(self.style.SUCCESS(f"\nDemo study ready: {wave.responses.count()} responses in wave {wave.code}."))
         self.stdout.write(f"  Questionnaire:  {url}")
         self.stdout.write(f"  Access code:    {format_access_code(code)}")
-        self.stdout.write(f"  Staff pages:    {url}staff/  (user 'demo-admin', password '{password}')\n")
+        self.stdout.write(f"  Staff pages:    {url}staff/  (password = user name for every demo account)")
+        for username, what in accounts:
+            self.stdout.write(f"    {username:<18} {what}")
+        self.stdout.write("")
 
     @transaction.atomic
     def _populate(self, study, wave, students):
@@ -60,9 +64,32 @@ class Command(BaseCommand):
         fresh = codes.exclude(respondent__responses__wave=wave).order_by("id").first()
         return (fresh or codes.order_by("id").first()).code
 
-    def _researcher(self) -> str:
-        user, created = get_user_model().objects.get_or_create(username="demo-admin", defaults={"is_staff": True, "is_superuser": True})
-        if created:
-            user.set_password("demo-admin")
-            user.save()
-        return "demo-admin"
+    def _accounts(self, study) -> list[tuple[str, str]]:
+        """One account per role (password = user name), and a safeguarding rule, for trying the staff pages."""
+        school_class = SchoolClass.objects.filter(school__study=study).order_by("school__code", "code").first()
+        school = school_class.school
+        roles = [
+            ("demo-admin", "superuser: everything, and the admin", None),
+            ("demo-study-admin", "study administrator", Membership(role=Role.STUDY_ADMIN, study=study)),
+            ("demo-researcher", "researcher: pseudonymous data, exports, analyses", Membership(role=Role.RESEARCHER, study=study)),
+            ("demo-teacher", f"teacher of class {school_class.code} at school {school.code}", Membership(role=Role.TEACHER, study=study, school=school, school_class=school_class)),
+            ("demo-counsellor", f"counsellor of school {school.code}", Membership(role=Role.COUNSELLOR, study=study, school=school)),
+        ]
+        users = get_user_model().objects
+        for username, _, membership in roles:
+            user, created = users.get_or_create(username=username, defaults={"is_staff": membership is None, "is_superuser": membership is None})
+            if created:
+                user.set_password(username)
+                user.save()
+            if membership is not None:
+                membership.user = user
+                Membership.objects.get_or_create(
+                    user=user, role=membership.role, study=study, school=membership.school, school_class=membership.school_class
+                )
+        SafeguardingRule.objects.get_or_create(
+            study=study, code="dep", defaults={"name": "Depression score 24 or more", "source": SafeguardingRule.Source.SCORE, "threshold": 24}
+        )
+        SafeguardingRule.objects.get_or_create(
+            study=study, code="dep5", defaults={"name": "Always felt hopeless", "source": SafeguardingRule.Source.ANSWER, "threshold": 5}
+        )
+        return [(username, what) for username, what, _ in roles]

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from surveys.imports import ImportFileError, responses_import
-from surveys.models import Study, Wave
 from surveys.instruments import instrument_version_default
+from surveys.models import Study, Wave
 
 
 class Command(BaseCommand):

@@ -1,0 +1,121 @@
+"""Analysis runs over the API (``/api/v1/analysis-runs/``): list, start, progress, results, cancel.
+
+Researchers and study administrators see the runs of their studies; for
+anyone else the list is empty, a run is 404 and starting one is 403.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
+
+from surveys.models import Wave
+
+from .models import AnalysisRun
+from .selectors import run_assignments, run_latest_succeeded, runs_visible, user_may_analyse
+from .services import analysis_run_cancel, analysis_run_start
+
+
+class AnalysisRunSerializer(serializers.ModelSerializer):
+    study = serializers.CharField(source="wave.study.code", read_only=True)
+    wave_code = serializers.CharField(source="wave.code", read_only=True)
+    created_by = serializers.CharField(source="created_by.get_username", read_only=True, default=None)
+    is_latest = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisRun
+        fields = [
+            "id", "study", "wave", "wave_code", "status", "is_latest", "parameters", "instrument_version",
+            "data_fingerprint", "rows_read", "data_changed_at", "code_version", "progress", "message", "timings",
+            "error", "failure", "trigger", "created_by", "created_at", "started_at", "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_latest(self, run) -> bool:
+        latest = self.context.setdefault("latest", {})
+        if run.wave_id not in latest:
+            found = run_latest_succeeded(run.wave)
+            latest[run.wave_id] = found.pk if found else None
+        return latest[run.wave_id] == run.pk
+
+
+class AnalysisRunProgressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnalysisRun
+        fields = ["id", "status", "progress", "message", "started_at", "heartbeat_at", "finished_at", "error"]
+        read_only_fields = fields
+
+
+class AnalysisRunStartSerializer(serializers.Serializer):
+    wave = serializers.PrimaryKeyRelatedField(queryset=Wave.objects.select_related("study", "instrument"))
+    study = serializers.ChoiceField(choices=["A", "B", "both"], default="both", help_text="which models to run")
+    k = serializers.IntegerField(min_value=2, max_value=20, required=False, allow_null=True)
+    years = serializers.CharField(required=False, default="1-12", help_text="years of life clustered, e.g. 1-12")
+    method = serializers.ChoiceField(choices=["ward.D", "ward.D2"], default="ward.D")
+    costs = serializers.ChoiceField(choices=["TRATE", "CONSTANT"], default="TRATE")
+    algorithm = serializers.ChoiceField(choices=["auto", "exact", "clara"], default="auto")
+
+
+class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AnalysisRunSerializer
+    filterset_fields = ["wave", "status"]
+
+    def get_queryset(self):
+        return runs_visible(self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(request=AnalysisRunStartSerializer, responses={201: AnalysisRunSerializer, 200: AnalysisRunSerializer})
+    def create(self, request):
+        """Start a run of a wave (201); when one is queued or running already, that one (200)."""
+        data = AnalysisRunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parameters = dict(data.validated_data)
+        wave = parameters.pop("wave")
+        if not user_may_analyse(request.user, wave):
+            raise PermissionDenied
+        try:
+            run, created = analysis_run_start(wave=wave, parameters=parameters, user=request.user, trigger="api")
+        except ValueError as error:
+            raise ApiValidationError({"parameters": [str(error)]}) from error
+        return Response(
+            AnalysisRunSerializer(run, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(responses=AnalysisRunProgressSerializer)
+    @action(detail=True)
+    def progress(self, request, pk=None):
+        return Response(AnalysisRunProgressSerializer(self.get_object()).data)
+
+    @action(detail=True)
+    def results(self, request, pk=None):
+        """The stored results of a succeeded run (409 otherwise); ``?assignments=1`` adds the rows per pid."""
+        run = self.get_object()
+        if run.status != AnalysisRun.Status.SUCCEEDED:
+            return Response({"detail": f"run is {run.status}", "status": run.status}, status=status.HTTP_409_CONFLICT)
+        payload = {"run": AnalysisRunSerializer(run, context=self.get_serializer_context()).data, "results": run.results}
+        if request.query_params.get("assignments") in ("1", "true", "yes"):
+            frame = run_assignments(run).drop(columns="sequence")
+            payload["assignments"] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        return Response(payload)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = analysis_run_cancel(run=self.get_object())
+        return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)
+
+    @action(detail=False)
+    def latest(self, request):
+        """The latest succeeded run of ``?wave=ID`` (404 when none)."""
+        wave_id = request.query_params.get("wave", "")
+        if not wave_id.isdigit():
+            raise ApiValidationError({"wave": ["a wave id is required"]})
+        wave = get_object_or_404(Wave.objects.select_related("study"), pk=int(wave_id))
+        if not user_may_analyse(request.user, wave):
+            raise PermissionDenied
+        run = run_latest_succeeded(wave)
+        if run is None:
+            return Response({"detail": "no succeeded run"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)

@@ -1,0 +1,105 @@
+"""Exports through the API: start one, follow its progress, download it (researchers of the study)."""
+
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response as ApiResponse
+
+from schools.scoping import research_studies
+from scoring.cleaning import CLEANING_RULES
+from scoring.instrument import LANGUAGES
+from surveys.api import ApiAuthMixin, IdFilter, IsResearcher
+from surveys.exports import FORMATS, LAYOUTS, ExportOptions, ExportOptionsError
+from surveys.models import Wave
+
+from .models import ExportJob
+from .selectors import export_job_downloadable, export_jobs_visible
+from .services import export_job_create
+
+RULE_NAMES = [name for name, _ in CLEANING_RULES]
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    wave_code = serializers.CharField(source="wave.code", read_only=True)
+    study = serializers.CharField(source="wave.study.code", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id", "wave", "wave_code", "study", "options", "status", "progress", "row_count", "flow", "fingerprint",
+            "created_at", "finished_at", "expires_at", "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, job) -> str | None:
+        if not export_job_downloadable(job):
+            return None
+        url = reverse("exportjob-download", kwargs={"pk": job.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ExportStartSerializer(serializers.Serializer):
+    wave = serializers.IntegerField(min_value=1)
+    cleaned = serializers.BooleanField(default=False)
+    skip_rules = serializers.ListField(child=serializers.ChoiceField(choices=RULE_NAMES), required=False, default=list)
+    format = serializers.ChoiceField(choices=list(FORMATS), default="csv")
+    layout = serializers.ChoiceField(choices=list(LAYOUTS), default="wide")
+    hash_pid = serializers.BooleanField(default=False)
+    lang = serializers.ChoiceField(choices=list(LANGUAGES), default=LANGUAGES[0])
+
+
+class ExportJobFilter(django_filters.FilterSet):
+    wave = IdFilter(field_name="wave_id")
+
+    class Meta:
+        model = ExportJob
+        fields = ["wave", "status"]
+
+
+class ExportJobViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Exports of the user's studies: ``POST`` starts one (built by a worker), ``GET`` shows its progress."""
+
+    serializer_class = ExportJobSerializer
+    permission_classes = [IsResearcher]
+    filterset_class = ExportJobFilter
+
+
+    def get_queryset(self):
+        return export_jobs_visible(self.request.user)
+
+    @extend_schema(request=ExportStartSerializer, responses={202: ExportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        body = ExportStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        wave = Wave.objects.filter(pk=data["wave"], study__in=research_studies(request.user)).select_related("study").first()
+        if wave is None:
+            raise serializers.ValidationError({"wave": "no such wave among your studies"})
+        try:
+            options = ExportOptions(
+                cleaned=data["cleaned"], rules={rule: False for rule in data["skip_rules"]}, format=data["format"],
+                layout=data["layout"], hash_pid=data["hash_pid"], lang=data["lang"],
+            )
+            job = export_job_create(wave=wave, user=request.user, options=options)
+        except ExportOptionsError as error:
+            raise serializers.ValidationError({"options": str(error)}) from error
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        return ApiResponse(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The zip: data file, codebook (HTML, CSV) and flow (CSV)."""
+        job = self.get_object()
+        if not export_job_downloadable(job):
+            raise NotFound("this export is not ready or has expired")
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -1,0 +1,98 @@
+"""Exports: start one, build it (in a Celery task), keep it for a set time, then delete the file.
+
+The building itself is ``surveys.exports.export_write``: rows streamed in
+chunks, the flow of counts summed over the chunks. Here the result is zipped
+with its codebook and flow and stored as the job's file.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.utils import timezone
+
+from schools.scoping import is_study_wide
+from surveys.dispatch import enqueue
+from surveys.exports import ExportOptions, bundle_write, export_basename, export_write
+from surveys.models import Wave
+
+from .models import ExportJob
+
+logger = logging.getLogger(__name__)
+
+
+def retention() -> timedelta:
+    """How long a finished export stays for download (``EXPORT_RETENTION_HOURS``, default 72)."""
+    return timedelta(hours=getattr(settings, "EXPORT_RETENTION_HOURS", 72))
+
+
+def export_job_create(*, wave: Wave, user, options: ExportOptions | dict) -> ExportJob:
+    """Queue an export of ``wave``; the task is sent after the transaction commits."""
+    if not is_study_wide(user, wave.study):
+        raise PermissionDenied("only the study's researchers may export its data")
+    if isinstance(options, dict):
+        options = ExportOptions.from_dict(options)
+    job = ExportJob.objects.create(wave=wave, options=options.to_dict(), created_by=user)
+    from .tasks import export_job_task
+
+    enqueue(export_job_task, job_id=job.pk)  # after commit; kept in the outbox if the broker is down
+    return job
+
+
+def _set_progress(job_id: int, done: int, total: int) -> None:
+    percent = 99 if total <= 0 else min(99, int(100 * done / total))
+    ExportJob.objects.filter(pk=job_id).update(progress=percent)
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Build the export of a job (a redelivered task finds a finished job and does nothing)."""
+    job = ExportJob.objects.select_related("wave__study", "wave__instrument").get(pk=job_id)
+    if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
+        return job
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0, error="")
+    options = ExportOptions.from_dict(job.options)
+    stem = export_basename(job.wave, options)
+    try:
+        with tempfile.TemporaryDirectory(prefix="export-") as tmp:
+            data = Path(tmp) / f"{stem}.{options.extension}"
+            result = export_write(
+                wave=job.wave, options=options, path=data, progress=lambda done, total: _set_progress(job.pk, done, total)
+            )
+            bundle = bundle_write(result, Path(tmp) / f"{stem}.zip", stem)
+            data.unlink()
+            with open(bundle, "rb") as handle:
+                job.file.save(f"{job.pk}_{stem}.zip", File(handle), save=False)
+    except Exception as error:
+        logger.exception("export %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+        job.refresh_from_db()
+        return job
+    now = timezone.now()
+    job.status = ExportJob.Status.DONE
+    job.progress = 100
+    job.row_count = result.row_count
+    job.flow = result.flow
+    job.fingerprint = result.fingerprint
+    job.finished_at = now
+    job.expires_at = now + retention()
+    job.save(update_fields=["status", "progress", "row_count", "flow", "fingerprint", "finished_at", "expires_at", "file"])
+    return job
+
+
+def export_jobs_cleanup(*, now=None) -> int:
+    """Delete the files of exports past their time; the job stays (as expired) for the record."""
+    now = now or timezone.now()
+    count = 0
+    for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, expires_at__lte=now).iterator():
+        if job.file:
+            job.file.delete(save=False)
+        job.status = ExportJob.Status.EXPIRED
+        job.save(update_fields=["status", "file"])
+        count += 1
+    return count

@@ -1,0 +1,94 @@
+"""Researchers' pages: the waves with their counts and flows, the export form, the download list."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from schools.scoping import research_studies
+from surveys.exports import wave_flow
+from surveys.models import Wave
+from surveys.selectors import waves_with_counts
+
+from .forms import ExportForm
+from .models import ExportJob
+from .selectors import export_job_downloadable, export_jobs_visible
+from .services import export_job_create
+
+FLOW_CACHE_S = 3600
+
+
+def research_view(view):
+    """Signed in, and a researcher or study administrator of some study; everything else is 403."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not research_studies(request.user).exists():
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _waves(user):
+    return waves_with_counts(Wave.objects.filter(study__in=research_studies(user)))
+
+
+def cached_flow(wave) -> list[dict]:
+    """The default flow of a wave, cached until its data change (or its count of exported rows does)."""
+    key = f"exports:flow:{wave.pk}:{wave.data_changed_at and wave.data_changed_at.timestamp()}:{getattr(wave, 'submitted', '')}"
+    flow = cache.get(key)
+    if flow is None:
+        flow = wave_flow(wave=wave)
+        cache.set(key, flow, FLOW_CACHE_S)
+    return flow
+
+
+@research_view
+def wave_list(request):
+    """Every wave of the user's studies with its counts and its cleaning flow."""
+    waves = list(_waves(request.user))
+    for wave in waves:
+        wave.flow = cached_flow(wave) if wave.submitted else []
+    return render(request, "exports/waves.html", {"waves": waves})
+
+
+@research_view
+@require_http_methods(["GET", "POST"])
+def export_form(request, wave_id: int):
+    wave = get_object_or_404(_waves(request.user), pk=wave_id)
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        export_job_create(wave=wave, user=request.user, options=form.options())
+        messages.success(request, _("The export has started. It appears in the list below when it is ready."))
+        return redirect("exports:downloads")
+    return render(request, "exports/form.html", {"wave": wave, "form": form, "flow": cached_flow(wave) if wave.submitted else []})
+
+
+@research_view
+def downloads(request):
+    jobs = list(export_jobs_visible(request.user)[:100])
+    for job in jobs:
+        job.downloadable = export_job_downloadable(job)
+    busy = any(job.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING) for job in jobs)
+    return render(request, "exports/downloads.html", {"jobs": jobs, "busy": busy})
+
+
+@research_view
+def progress(request, pk: int):
+    job = get_object_or_404(export_jobs_visible(request.user), pk=pk)
+    return JsonResponse({"id": job.pk, "status": job.status, "progress": job.progress, "rows": job.row_count})
+
+
+@research_view
+def download(request, pk: int):
+    job = get_object_or_404(export_jobs_visible(request.user), pk=pk)
+    if not export_job_downloadable(job):
+        raise Http404(_("This export is not ready or has expired."))
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -1,0 +1,203 @@
+"""API of the schools app: memberships (study administrators), alerts (counsellors), rosters (school staff).
+
+Same rules as the pages: 403 without a role for this kind of endpoint, 404 for
+a row outside the user's scope; querysets come from ``schools.scoping``.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import get_language
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response as ApiResponse
+
+from surveys.models import School, SchoolClass, Study
+
+from . import scoping, selectors, services
+from .models import Alert, Membership
+
+
+class HasRole(BasePermission):
+    """The user holds one of the view's ``roles`` in some study (rows are then scoped by the queryset)."""
+
+    def has_permission(self, request, view) -> bool:
+        return scoping.has_any_role(request.user, view.roles)
+
+
+# --- Memberships --------------------------------------------------------------------------------------
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.get_username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "username", "role", "study", "school", "school_class", "created_at"]
+        read_only_fields = ["id", "username", "created_at"]
+
+
+class MembershipInputSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
+    role = serializers.ChoiceField(choices=scoping.Role.choices)
+    study = serializers.PrimaryKeyRelatedField(queryset=Study.objects.all())
+    school = serializers.PrimaryKeyRelatedField(queryset=School.objects.all(), required=False, allow_null=True)
+    school_class = serializers.PrimaryKeyRelatedField(queryset=SchoolClass.objects.all(), required=False, allow_null=True)
+
+
+class MembershipViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Who holds which role: study administrators manage their studies' memberships (audited)."""
+
+    roles = (scoping.Role.STUDY_ADMIN,)
+    permission_classes = [IsAuthenticated, HasRole]
+    serializer_class = MembershipSerializer
+
+    def get_queryset(self):
+        return scoping.memberships_manageable(self.request.user).select_related("user").order_by("pk")
+
+    @extend_schema(request=MembershipInputSerializer, responses=MembershipSerializer)
+    def create(self, request, *args, **kwargs):
+        data = MembershipInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if not scoping.administered_studies(request.user).filter(pk=values["study"].pk).exists():
+            raise ValidationError({"study": "not a study you administer"})
+        for key in ("school", "school_class"):
+            place = values.get(key)
+            study_id = place and (place.study_id if key == "school" else place.school.study_id)
+            if place is not None and study_id != values["study"].pk:
+                raise ValidationError({key: "belongs to another study"})
+        try:
+            membership = services.membership_create(actor=request.user, **values)
+        except DjangoValidationError as error:
+            raise ValidationError(error.messages) from None
+        return ApiResponse(MembershipSerializer(membership).data, status=201)
+
+    def perform_destroy(self, instance):
+        services.membership_delete(actor=self.request.user, membership=instance)
+
+
+# --- Alerts -------------------------------------------------------------------------------------------
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="respondent.display_name")
+    seat_number = serializers.IntegerField(source="respondent.seat_number")
+    school_name = serializers.CharField(source="school.__str__")
+    class_name = serializers.CharField(source="school_class.__str__")
+    wave_code = serializers.CharField(source="wave.code")
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "display_name",
+            "seat_number",
+            "school",
+            "school_name",
+            "school_class",
+            "class_name",
+            "wave_code",
+            "rules",
+            "status",
+            "created_at",
+            "acknowledged_at",
+            "escalated_at",
+        ]
+
+
+class FollowUpInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000)
+    close = serializers.BooleanField(default=False)
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """The counsellor's queue: counsellors of the school and study administrators; every view is logged."""
+
+    roles = scoping.ALERT_ROLES
+    permission_classes = [IsAuthenticated, HasRole]
+    serializer_class = AlertSerializer
+    filterset_fields = ["status", "school", "school_class", "wave"]
+
+    def get_queryset(self):
+        return scoping.alerts_visible(self.request.user).select_related(
+            "respondent", "school", "school_class", "wave"
+        ).order_by("-created_at")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        services.audit_alert_views(actor=request.user, alerts=page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        alert = self.get_object()
+        services.audit_alert_views(actor=request.user, alerts=[alert])
+        return ApiResponse(self.get_serializer(alert).data)
+
+    @extend_schema(request=None, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
+        return ApiResponse(self.get_serializer(alert).data)
+
+    @extend_schema(request=FollowUpInputSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"], url_path="follow-up")
+    def follow_up(self, request, pk=None):
+        alert = self.get_object()
+        data = FollowUpInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.alert_follow_up_add(alert=alert, user=request.user, **data.validated_data)
+        alert.refresh_from_db()
+        return ApiResponse(self.get_serializer(alert).data)
+
+
+# --- Roster -------------------------------------------------------------------------------------------
+
+
+class RosterRowSerializer(serializers.Serializer):
+    respondent_id = serializers.IntegerField()
+    seat_number = serializers.IntegerField(allow_null=True)
+    display_name = serializers.CharField()
+    status = serializers.CharField()
+    section = serializers.CharField()
+    section_position = serializers.IntegerField(allow_null=True)
+    last_activity_at = serializers.DateTimeField(allow_null=True)
+    consent = serializers.CharField()
+    needs_follow_up = serializers.BooleanField(allow_null=True)
+
+
+class RosterViewSet(viewsets.ViewSet):
+    """Progress of one class on one wave (never answers or scores): teachers, school and study administrators."""
+
+    roles = scoping.ROSTER_ROLES
+    permission_classes = [IsAuthenticated, HasRole]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("school_class", int, required=True),
+            OpenApiParameter("wave", int, required=True),
+        ],
+        responses=RosterRowSerializer(many=True),
+    )
+    def list(self, request):
+        try:
+            class_id, wave_id = int(request.query_params["school_class"]), int(request.query_params["wave"])
+        except (KeyError, ValueError):
+            raise ValidationError({"detail": "school_class and wave are required integers"}) from None
+        school_class = selectors.roster_class_get(user=request.user, class_id=class_id)
+        wave = selectors.roster_wave_get(school_class=school_class, wave_id=wave_id)
+        roster = selectors.roster_get(user=request.user, school_class=school_class, wave=wave, lang=get_language())
+        return ApiResponse(
+            {
+                "school_class": school_class.pk,
+                "wave": wave.pk,
+                "completion": roster.completion,
+                "counts": roster.counts,
+                "rows": RosterRowSerializer(roster.rows, many=True).data,
+            }
+        )

@@ -1,0 +1,469 @@
+"""The REST API of the survey models (``/api/v1/``): thin viewsets over the role-scoped selectors.
+
+Every queryset comes from ``schools.scoping``; researchers and study
+administrators read pseudonymous data (``pid`` only, never a display name,
+access code or log-in detail); school staff see their studies, waves,
+schools and classes, never answers or scores. Writes go through
+``surveys.services``, the same functions as the phone pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view, inline_serializer
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response as ApiResponse
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from schools.models import STUDY_WIDE_ROLES
+from schools.scoping import (
+    classes_visible,
+    is_study_wide,
+    research_studies,
+    respondents_visible,
+    responses_readable,
+    schools_visible,
+    studies_visible,
+    waves_visible,
+)
+from scoring.cleaning import CLEANING_RULES
+from scoring.instrument import LANGUAGES
+
+from . import throttle
+from .access_codes import normalise_access_code
+from .exports import wave_flow
+from .instruments import instrument_for
+from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
+from .selectors import waves_with_counts
+from .services import ResponseClosed, access_code_resolve, response_open, response_save_page, response_submit
+
+RULE_NAMES = [name for name, _ in CLEANING_RULES]
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_ID = 2**63 - 1
+
+
+# --------------------------------------------------------------------------- filters that refuse what the database cannot hold
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number the database can store (larger ones are 400, not a database error)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("decimal_places", 0)
+        super().__init__(*args, **kwargs)
+
+
+class _BoundedIsoDateTimeField(IsoDateTimeField):
+    default_error_messages = {"range": "Enter a date and time between 1900 and 2999."}
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+            if parsed is not None:
+                parsed.astimezone(datetime.timezone.utc)
+        except (OverflowError, ValueError):
+            raise DjangoValidationError(self.error_messages["range"], code="range") from None
+        if parsed is not None and not 1900 <= parsed.year <= 2999:
+            raise DjangoValidationError(self.error_messages["range"], code="range")
+        return parsed
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = _BoundedIsoDateTimeField
+
+
+# --------------------------------------------------------------------------- authentication and permissions
+
+
+class ApiAuthMixin:
+    """Token first, so that an anonymous request gets 401 with ``WWW-Authenticate: Token``."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    lookup_value_regex = r"\d+"
+
+
+class IsResearcher(permissions.BasePermission):
+    """A researcher or study administrator (of some study; objects are then scoped to their studies)."""
+
+    message = "Only the study's researchers may read pseudonymous data."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return user.is_superuser or user.memberships.filter(role__in=STUDY_WIDE_ROLES).exists()
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        study = getattr(obj, "study", None) or getattr(getattr(obj, "wave", None), "study", None)
+        return study is None or is_study_wide(request.user, study)
+
+
+# --------------------------------------------------------------------------- studies, waves, schools, classes
+
+
+class StudySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Study
+        fields = ["id", "code", "name", "created_at"]
+
+
+class StudyViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    """Studies the user has a role in."""
+
+    serializer_class = StudySerializer
+    filterset_fields = ["code"]
+
+    def get_queryset(self):
+        return studies_visible(self.request.user).order_by("code")
+
+
+class WaveSerializer(serializers.ModelSerializer):
+    study = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    instrument_version = serializers.CharField(source="instrument.version", read_only=True)
+    submitted = serializers.IntegerField(read_only=True)
+    in_progress = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Wave
+        fields = ["id", "study", "code", "name", "instrument_version", "is_open", "submitted", "in_progress", "data_changed_at"]
+
+
+class WaveFilter(django_filters.FilterSet):
+    study = django_filters.CharFilter(field_name="study__code")
+
+    class Meta:
+        model = Wave
+        fields = ["study", "code", "is_open"]
+
+
+FlowRowSerializer = inline_serializer(
+    "FlowRow",
+    many=True,
+    fields={
+        "rule": serializers.CharField(),
+        "flag": serializers.CharField(),
+        "enabled": serializers.BooleanField(allow_null=True),
+        "dropped": serializers.IntegerField(),
+        "remaining": serializers.IntegerField(),
+    },
+)
+
+
+class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    """Waves with their numbers of submitted responses and drafts; ``flow``: the cleaning flow (researchers)."""
+
+    serializer_class = WaveSerializer
+    filterset_class = WaveFilter
+
+    def get_queryset(self):
+        return waves_with_counts(waves_visible(self.request.user))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("skip", OpenApiTypes.STR, many=True, enum=RULE_NAMES, description="switch a rule off (repeatable)")
+        ],
+        responses={200: FlowRowSerializer},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[IsResearcher])
+    def flow(self, request, pk=None):
+        """Raw count, rows dropped by each rule in the specification's order, analytic count."""
+        wave = self.get_object()
+        skip = request.query_params.getlist("skip")
+        unknown = [rule for rule in skip if rule not in RULE_NAMES]
+        if unknown:
+            raise ValidationError({"skip": f"unknown rules: {', '.join(unknown)}"})
+        return ApiResponse(wave_flow(wave=wave, rules={rule: False for rule in skip}))
+
+
+class SchoolSerializer(serializers.ModelSerializer):
+    study = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = School
+        fields = ["id", "study", "code", "name"]
+
+
+class SchoolViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = SchoolSerializer
+    filterset_fields = ["code"]
+
+    def get_queryset(self):
+        return schools_visible(self.request.user).select_related("study").order_by("study__code", "code")
+
+
+class SchoolClassSerializer(serializers.ModelSerializer):
+    school_code = serializers.CharField(source="school.code", read_only=True)
+
+    class Meta:
+        model = SchoolClass
+        fields = ["id", "school", "school_code", "code", "name"]
+
+
+class SchoolClassFilter(django_filters.FilterSet):
+    school = IdFilter(field_name="school_id")
+
+    class Meta:
+        model = SchoolClass
+        fields = ["school", "code"]
+
+
+class SchoolClassViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = SchoolClassSerializer
+    filterset_class = SchoolClassFilter
+
+    def get_queryset(self):
+        return classes_visible(self.request.user).select_related("school").order_by("school__code", "code")
+
+
+# --------------------------------------------------------------------------- respondents, responses, scores
+
+
+class RespondentSerializer(serializers.ModelSerializer):
+    """Pseudonymous: pid only (no display name, seat number or access code)."""
+
+    study = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    school_code = serializers.CharField(source="school_class.school.code", read_only=True)
+    class_code = serializers.CharField(source="school_class.code", read_only=True)
+
+    class Meta:
+        model = Respondent
+        fields = ["id", "pid", "study", "school_code", "class_code"]
+
+
+class RespondentFilter(django_filters.FilterSet):
+    study = django_filters.CharFilter(field_name="study__code")
+    school = django_filters.CharFilter(field_name="school_class__school__code")
+    class_code = django_filters.CharFilter(field_name="school_class__code")
+
+    class Meta:
+        model = Respondent
+        fields = ["study", "school", "class_code", "pid"]
+
+
+class RespondentViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    """Respondents of the user's studies by pid (withdrawn children left out)."""
+
+    serializer_class = RespondentSerializer
+    permission_classes = [IsResearcher]
+    filterset_class = RespondentFilter
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            respondents_visible(user)
+            .filter(study__in=research_studies(user), withdrawn_at__isnull=True)
+            .select_related("study", "school_class__school")
+            .order_by("study__code", "pid")
+        )
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    pid = serializers.CharField(source="respondent.pid", read_only=True)
+    wave = serializers.IntegerField(source="wave_id", read_only=True)
+    wave_code = serializers.CharField(source="wave.code", read_only=True)
+    school_code = serializers.CharField(source="school_class.school.code", read_only=True)
+    class_code = serializers.CharField(source="school_class.code", read_only=True)
+    answers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Response
+        fields = [
+            "id", "pid", "wave", "wave_code", "school_code", "class_code", "status", "lang", "instrument_version",
+            "started_at", "submitted_at", "duration_s", "answers",
+        ]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
+    def get_answers(self, obj) -> dict[str, int]:
+        """Item answers keyed by dictionary code; only codes of the instrument's items (never free text)."""
+        items = set(instrument_for(obj.wave.instrument).item_codes)
+        return {code: value for code, value in (obj.answers or {}).items() if code in items}
+
+
+class ResponseFilter(django_filters.FilterSet):
+    wave = IdFilter(field_name="wave_id")
+    study = django_filters.CharFilter(field_name="wave__study__code")
+    school = django_filters.CharFilter(field_name="school_class__school__code")
+    class_code = django_filters.CharFilter(field_name="school_class__code")
+    pid = django_filters.CharFilter(field_name="respondent__pid")
+    submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+
+    class Meta:
+        model = Response
+        fields = ["wave", "study", "school", "class_code", "pid", "status", "submitted_after", "submitted_before"]
+
+
+class SubmitThrottle(AnonRateThrottle):
+    scope = "anon"
+
+
+class SubmitSerializer(serializers.Serializer):
+    access_code = serializers.RegexField(
+        r"^[A-Za-z0-9 -]{4,24}$", required=False, help_text="the student's access code, e.g. ABCD-EFGH (or the phone session)"
+    )
+    answers = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="item code -> option code")
+    lang = serializers.ChoiceField(choices=list(LANGUAGES), required=False)
+    active_seconds = serializers.IntegerField(required=False, min_value=0, max_value=24 * 3600)
+
+
+class SubmitResultSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    created = serializers.BooleanField(help_text="false when this key had submitted already (a replay)")
+
+
+class ResponseViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    """Responses of the user's studies (pid only), drafts and submitted; withdrawn children left out."""
+
+    serializer_class = ResponseSerializer
+    permission_classes = [IsResearcher]
+    filterset_class = ResponseFilter
+
+    def get_queryset(self):
+        return (
+            responses_readable(self.request.user)
+            .filter(respondent__withdrawn_at__isnull=True)
+            .select_related("respondent", "wave__instrument", "wave__study", "school_class__school")
+            .order_by("id")
+        )
+
+
+class ResponseSubmitView(APIView):
+    """POST /api/v1/responses/submit: a student's answers, submitted once (the phone pages' services).
+
+    The student is known by the access code in the body, or by the phone
+    questionnaire's session. An ``Idempotency-Key`` header is required: a retry
+    with the same key returns the stored submission (200), another key after
+    submission gets 409.
+    """
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [SubmitThrottle]
+
+    @extend_schema(
+        request=SubmitSerializer,
+        parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
+        responses={201: SubmitResultSerializer, 200: SubmitResultSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        auth=[],
+    )
+    def post(self, request):
+        """Submit a student's answers once: the same Idempotency-Key gives the same submission."""
+        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+        if not key or len(key) > 64:
+            return ApiResponse({"detail": f"an {IDEMPOTENCY_HEADER} header (1..64 characters) is required"}, status=400)
+        body = SubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        response = self._student_response(request, data.get("access_code"), data.get("lang"))
+        if isinstance(response, ApiResponse):
+            return response
+        if response.is_submitted:
+            return self._replay(response, key)
+        instrument = instrument_for(response.wave.instrument)
+        errors = {}
+        for code, value in data["answers"].items():
+            if code not in instrument or not instrument[code].is_item:
+                errors[code] = "not an item of this questionnaire"
+            elif value is not None and not instrument[code].allowed(value):
+                errors[code] = "not an allowed answer"
+        if errors:
+            return ApiResponse({"answers": errors}, status=400)
+        lang = data.get("lang") or response.lang
+        try:
+            response_save_page(
+                response_id=response.pk, section="api", answers=dict(data["answers"]), lang=lang,
+                next_section="review", active_seconds=data.get("active_seconds"),
+            )
+        except ResponseClosed:
+            response.refresh_from_db()
+            return self._replay(response, key)
+        submission = response_submit(response_id=response.pk, submission_key=key)
+        if not submission.created:
+            return self._replay(submission.response, key)
+        return ApiResponse(self._result(submission.response, created=True), status=status.HTTP_201_CREATED)
+
+    def _student_response(self, request, code: str | None, lang: str | None):
+        if code:
+            code = normalise_access_code(code)
+            client = throttle.client_key(request)
+            if throttle.is_locked(client=client, code=code):
+                throttle.record_failure(client=client, code=code)
+                return ApiResponse({"detail": "too many attempts; wait 15 minutes"}, status=429)
+            access_code = access_code_resolve(code=code)
+            if access_code is None:
+                throttle.record_failure(client=client, code=code)
+                return ApiResponse({"detail": "this access code is not valid"}, status=403)
+            throttle.record_success(client=client, code=code)
+            try:
+                return response_open(access_code=access_code, lang=lang or LANGUAGES[0])
+            except IntegrityError:  # two first requests at once: the other one created it
+                return response_open(access_code=access_code, lang=lang or LANGUAGES[0])
+        from .views import SESSION_RESPONSE
+
+        response_id = request.session.get(SESSION_RESPONSE) if hasattr(request, "session") else None
+        response = Response.objects.select_related("wave__instrument").filter(pk=response_id).first() if response_id else None
+        if response is None:
+            return ApiResponse({"detail": "an access code (or the questionnaire's session) is required"}, status=401)
+        return response
+
+    @staticmethod
+    def _result(response: Response, *, created: bool) -> dict:
+        return {"status": response.status, "submitted_at": response.submitted_at, "created": created}
+
+    def _replay(self, response: Response, key: str):
+        if response.submission_key and response.submission_key != key[:64]:
+            return ApiResponse({"detail": "these answers were submitted already"}, status=status.HTTP_409_CONFLICT)
+        return ApiResponse(self._result(response, created=False), status=status.HTTP_200_OK)
+
+
+@extend_schema_view(post=extend_schema(exclude=True))
+class ResponseSubmitSlashView(ResponseSubmitView):
+    """The same, with a trailing slash (documented once, without it)."""
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    response = serializers.IntegerField(source="response_id", read_only=True)
+    pid = serializers.CharField(source="response.respondent.pid", read_only=True)
+    wave = serializers.IntegerField(source="response.wave_id", read_only=True)
+    values = serializers.DictField(read_only=True, help_text="derived variables keyed by dictionary code")
+
+    class Meta:
+        model = Score
+        fields = ["id", "response", "pid", "wave", "instrument_version", "scored_at", "values"]
+
+
+class ScoreFilter(django_filters.FilterSet):
+    wave = IdFilter(field_name="response__wave_id")
+    pid = django_filters.CharFilter(field_name="response__respondent__pid")
+
+    class Meta:
+        model = Score
+        fields = ["wave", "pid"]
+
+
+class ScoreViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
+    """Derived variables of submitted responses (``flag_speeding`` depends on the wave: see the exports and the flow)."""
+
+    serializer_class = ScoreSerializer
+    permission_classes = [IsResearcher]
+    filterset_class = ScoreFilter
+
+    def get_queryset(self):
+        readable = responses_readable(self.request.user).filter(respondent__withdrawn_at__isnull=True)
+        return Score.objects.filter(response__in=readable).select_related("response__respondent").order_by("id")
+
+    def check_object_permissions(self, request, obj):  # the queryset is already scoped to the user's studies
+        super().check_object_permissions(request, obj.response)
