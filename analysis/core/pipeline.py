@@ -212,7 +212,7 @@ def _params_dict(params: TrajectoryParams) -> dict:
 def _study_a(frame, params, cleaning_rules, stages: _Stages, result: AnalysisResult) -> None:
     cleaning = stages.run("a_cleaning", "Cleaning (Study A)", clean, frame, cleaning_rules)
     result.flows["A"] = cleaning.flow_frame()
-    analytic, sequences = stages.run("a_sequences", "Status sequences", analytic_sequences, frame[cleaning.mask])
+    analytic, sequences = stages.run("a_sequences", "Status sequences", analytic_sequences, frame, cleaning.mask)
     if len(analytic) < cleaning.analytic:
         result.notes.append(
             f"{cleaning.analytic - len(analytic)} analytic rows without a complete status sequence were not clustered"
@@ -241,20 +241,26 @@ def _study_a(frame, params, cleaning_rules, stages: _Stages, result: AnalysisRes
     stages.run("a_sensitivity", "Sensitivity run (ages 4-12)", _sensitivity, analytic, sequences, params, models, stages, result)
 
 
-def analytic_sequences(analytic: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The analytic rows with all twelve statuses defined, and their sequences (n x 12, codes 1..4)."""
-    statuses = analytic[SEQUENCE_COLUMNS].apply(pd.to_numeric, errors="coerce")
-    complete = statuses.notna().all(axis=1)
-    return analytic[complete], statuses[complete].to_numpy(dtype=np.int64)
+def analytic_sequences(frame: pd.DataFrame, mask: pd.Series | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows kept by ``mask`` with all twelve statuses defined, and their sequences (n x 12, codes 1..4).
+
+    One slice of the (large) frame, not two: rows are selected by the combined mask.
+    """
+    statuses = frame[SEQUENCE_COLUMNS].apply(pd.to_numeric, errors="coerce")
+    keep = statuses.notna().all(axis=1)
+    if mask is not None:
+        keep &= mask.to_numpy()
+    return frame[keep], statuses[keep].to_numpy(dtype=np.int64)
 
 
 def with_clusters(analytic: pd.DataFrame, trajectory: TrajectoryResult) -> pd.DataFrame:
     """The rows with ``traj_cluster`` (1..k) and ``traj_label`` (the cluster's name)."""
     labels = np.asarray(trajectory.labels, dtype=int)
-    return analytic.assign(
-        traj_cluster=labels,
-        traj_label=[trajectory.names[label] for label in labels],
-    )
+    names = np.array([trajectory.names[label] for label in range(1, int(labels.max(initial=0)) + 1)], dtype=object)
+    relabelled = analytic.copy(deep=False)  # the other columns are shared, not copied
+    relabelled["traj_cluster"] = labels
+    relabelled["traj_label"] = names[labels - 1] if len(labels) else np.array([], dtype=object)
+    return relabelled
 
 
 def _sensitivity(analytic, sequences, params, main_models, stages: _Stages, result: AnalysisResult) -> None:
@@ -286,12 +292,13 @@ def _sensitivity(analytic, sequences, params, main_models, stages: _Stages, resu
 def _study_b(frame, cleaning_rules, stages: _Stages, result: AnalysisResult) -> None:
     cleaning = stages.run("b_cleaning", "Cleaning (Study B)", clean, frame, cleaning_rules)
     result.flows["B"] = cleaning.flow_frame()
-    sample = study_b_sample(frame[cleaning.mask])
+    sample = study_b_sample(frame, cleaning.mask)
     result.notes.append(f"Study B: {len(sample)} of {cleaning.analytic} cleaned rows complete on the model variables")
     factor = stages.run("b_factor_score", "Teacher's attitude factor score", tatt_factor_score, sample)
     if not factor.converged:
         result.notes.append("Study B: the teacher's-attitude factor did not converge (items nearly uncorrelated)")
-    sample = sample.assign(tatt=factor.scores)
+    sample = sample.copy(deep=False)  # a new column, the others shared
+    sample["tatt"] = factor.scores
     result.tables["b_tatt"] = factor
     result.tables["b_alpha"] = stages.run("b_alpha", "Reliability (Study B)", alpha_table, sample)
     models = stages.run("b_models", "Depression models", fit_study_b, sample)
@@ -304,8 +311,10 @@ def _study_b(frame, cleaning_rules, stages: _Stages, result: AnalysisResult) -> 
     )
 
 
-def study_b_sample(cleaned: pd.DataFrame) -> pd.DataFrame:
-    """Rows complete on depression, migration, the controls, the school measures and the tatt items."""
+def study_b_sample(frame: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
+    """Rows (kept by ``mask``) complete on depression, migration, the controls, the school measures and the tatt items."""
     columns = [code for code in study_b_columns() if code != "tatt"] + list(TATT_ITEMS)
-    values = cleaned[columns].apply(pd.to_numeric, errors="coerce")
-    return cleaned[values.notna().all(axis=1)]
+    keep = frame[columns].apply(pd.to_numeric, errors="coerce").notna().all(axis=1)
+    if mask is not None:
+        keep &= mask.to_numpy()
+    return frame[keep]

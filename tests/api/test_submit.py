@@ -68,3 +68,25 @@ def test_the_phone_session_can_submit_through_the_api(world, client):
 def test_a_printed_code_with_a_dash_and_lower_case_works(world):
     printed = f"{world.code.code[:4]}-{world.code.code[4:]}".lower()
     assert _post(APIClient(), {"access_code": printed, "answers": {"gender": 1}}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b'{"access_code": "ABCD', "application/json", 400),  # malformed JSON
+        (b"access_code=ABCD", "text/plain", 415),  # a content type the API does not read
+        (b"\xff\xfe\x00", "application/json", 400),  # not even text
+    ],
+)
+def test_malformed_or_mistyped_bodies_get_a_4xx_with_a_message(world, body, content_type, status):
+    response = APIClient().generic("POST", URL, body, content_type=content_type, HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == status
+    assert response.json()["detail"]
+    assert not Response.objects.filter(respondent=world.pupil, status="submitted").exists()
+
+
+def test_a_body_larger_than_allowed_is_refused(world, settings):
+    padding = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = _post(APIClient(), {"access_code": world.code.code, "answers": {"gender": 1}, "padding": padding})
+    assert 400 <= response.status_code < 500
+    assert not Response.objects.filter(respondent=world.pupil, status="submitted").exists()
