@@ -12,11 +12,11 @@ class AnalysisRunAdmin(admin.ModelAdmin):
     search_fields = ["wave__code", "wave__study__code", "data_fingerprint"]
     date_hierarchy = "created_at"
     list_select_related = ["wave__study", "created_by"]
-    exclude = ["results"]  # large: shown on the report page
+    exclude = ["results_json"]  # large: shown on the report page
     actions = ["cancel"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields if field.name != "results"]
+        return [field.name for field in self.model._meta.fields if field.name != "results_json"]
 
     def has_add_permission(self, request):
         return False  # runs are started from the research pages, the API or the command line

@@ -7,6 +7,8 @@ unique constraint keeps at most one queued-or-running run per wave.
 """
 
 from django.conf import settings
+import json
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +42,9 @@ class AnalysisRun(models.Model):
     progress = models.FloatField(_("progress"), default=0.0)
     message = models.CharField(_("message"), max_length=200, blank=True)
     timings = models.JSONField(_("timings (s)"), default=dict, blank=True)
-    results = models.JSONField(_("results"), null=True, blank=True)
+    # JSON as text, not jsonb: PostgreSQL's jsonb reorders object keys, and the
+    # order of a table's columns (term, row, model1..4) is part of the result.
+    results_json = models.TextField(_("results"), blank=True, default="")
     error = models.TextField(_("error"), blank=True)
     failure = models.CharField(_("failure"), max_length=12, choices=Failure.choices, blank=True)
     # Each claim by a worker increments ``attempt``; writes of an older attempt are ignored.
@@ -54,6 +58,10 @@ class AnalysisRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    @property
+    def results(self) -> dict | None:
+        return json.loads(self.results_json) if self.results_json else None
 
     class Meta:
         verbose_name = _("analysis run")

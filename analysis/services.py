@@ -16,6 +16,7 @@ module records what a run read and produced. Rules:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -377,7 +378,7 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
     with transaction.atomic():
         if not _owned(run.pk, attempt).update(
             status=AnalysisRun.Status.SUCCEEDED,
-            results=result.to_dict(),
+            results_json=json.dumps(result.to_dict()),
             timings={stage: round(seconds, 4) for stage, seconds in result.timings.items()},
             progress=1.0,
             message="Done",
