@@ -6,9 +6,9 @@ that fails or is stopped leaves the previous results in place. A partial
 unique constraint keeps at most one queued-or-running run per wave.
 """
 
-from django.conf import settings
 import json
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
