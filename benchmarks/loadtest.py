@@ -183,7 +183,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-         "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
+         "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     try:

@@ -4,8 +4,6 @@ A wave points at a frozen ``InstrumentVersion`` (dictionary and wording as
 text), so changing the bundled files never changes what an open wave asks.
 """
 
-from functools import lru_cache
-
 from django.conf import settings
 from django.db import transaction
 
@@ -43,10 +41,26 @@ def instrument_version_create(*, version: str, wording: str, base: InstrumentVer
     return stored
 
 
+# Versions are frozen, so each process builds an instrument once. Hot paths load
+# the version row without its texts (INSTRUMENT_TEXTS deferred): ~120 kB less per request.
+INSTRUMENT_TEXTS = ("dictionary", "wording")
+_built: dict[tuple, Instrument] = {}
+
+
 def instrument_for(version: InstrumentVersion) -> Instrument:
-    return _build(version.version, version.dictionary, version.wording)
+    key = (version.pk, version.version, version.fingerprint)
+    instrument = _built.get(key)
+    if instrument is None:
+        if version.pk is not None and version.get_deferred_fields() & set(INSTRUMENT_TEXTS):
+            dictionary, wording = InstrumentVersion.objects.values_list(*INSTRUMENT_TEXTS).get(pk=version.pk)
+        else:
+            dictionary, wording = version.dictionary, version.wording
+        instrument = build_instrument(dictionary, read_wording(wording), version=version.version)
+        if version.pk is not None and version.fingerprint:
+            _built[key] = instrument
+    return instrument
 
 
-@lru_cache(maxsize=16)
-def _build(version: str, dictionary: str, wording: str) -> Instrument:
-    return build_instrument(dictionary, read_wording(wording), version=version)
+def deferring_texts(prefix: str) -> list[str]:
+    """The deferred-field names of an instrument version reached through ``prefix`` (e.g. "wave__instrument")."""
+    return [f"{prefix}__{name}" for name in INSTRUMENT_TEXTS]

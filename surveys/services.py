@@ -18,7 +18,7 @@ from django.utils import timezone
 from scoring.engine import score_frame
 
 from .frames import scoring_input
-from .instruments import instrument_for
+from .instruments import deferring_texts, instrument_for
 from .models import AccessCode, Response, Score, Wave
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def access_code_resolve(*, code: str) -> AccessCode | None:
     """The active code of an open wave, or None (unknown, revoked or closed are all just 'not valid')."""
     return (
         AccessCode.objects.select_related("respondent", "wave", "wave__instrument", "wave__study")
+        .defer(*deferring_texts("wave__instrument"))
         .filter(code=code, revoked_at__isnull=True, wave__is_open=True)
         .first()
     )

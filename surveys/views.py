@@ -18,7 +18,7 @@ from scoring.instrument import LANGUAGES, Instrument, completed_age
 
 from . import throttle
 from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm
-from .instruments import instrument_for
+from .instruments import deferring_texts, instrument_for
 from .models import Response
 from .services import (
     ResponseClosed,
@@ -52,7 +52,10 @@ def student_view(view):
     def wrapper(request, *args, **kwargs):
         response_id = request.session.get(SESSION_RESPONSE)
         response = (
-            Response.objects.select_related("wave__instrument", "wave__study", "respondent").filter(pk=response_id).first()
+            Response.objects.select_related("wave__instrument", "wave__study", "respondent")
+            .defer(*deferring_texts("wave__instrument"))
+            .filter(pk=response_id)
+            .first()
             if response_id
             else None
         )

@@ -1,7 +1,6 @@
 """The analysis pipeline on the reference cohort: once with the real clustering, and fast with a stand-in."""
 
 import json
-import re
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,9 @@ from analysis.core import pipeline
 from analysis.core.models import ModelTable
 from analysis.core.pipeline import STUDY_B_RULES, run_analysis
 from analysis.core.trajectories import TrajectoryParams, TrajectoryResult, name_clusters, state_shares
+from scoring.cleaning import CLEANING_RULES
 from tests.paths import REFERENCE_DIR
+from tests.reference import readme_flow
 
 
 @pytest.fixture(scope="module")
@@ -23,26 +24,9 @@ def cohort():
 
 
 def expected_flow():
-    """Rule -> rows dropped, as the reference README states them."""
-    text = (REFERENCE_DIR / "README.md").read_text(encoding="utf-8")
-    numbers = dict(
-        (name, int(count))
-        for name, count in re.findall(
-            r"(family disruption|residence not remembered|inconsistent residence|straight-lining|speeding|missing covariates)(?: \([^)]*\))?\D*?(\d+)",
-            text,
-        )
-    )
-    return [
-        numbers[name]
-        for name in (
-            "family disruption",
-            "residence not remembered",
-            "inconsistent residence",
-            "straight-lining",
-            "speeding",
-            "missing covariates",
-        )
-    ], int(re.search(r"analytic sample ([\d,]+)", text).group(1).replace(",", ""))
+    """Rows dropped by each rule (in the spec's order) and the analytic sample, as the reference README states them."""
+    stated = readme_flow()
+    return [stated[rule] for rule, _ in CLEANING_RULES], stated["analytic"]
 
 
 def dominant_status_clusters(sequences, params=None, progress=None):

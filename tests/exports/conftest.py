@@ -1,6 +1,5 @@
 """The reference cohort imported once per module (study A, wave 2021-01), and users with roles."""
 
-import re
 
 import pandas as pd
 import pytest
@@ -8,23 +7,9 @@ from django.core.management import call_command
 
 from scoring.cleaning import CLEANING_RULES
 from tests.paths import REFERENCE_DIR
+from tests.reference import readme_flow  # noqa: F401 - used by the modules here
 
 WAVE = "2021-01"
-
-
-def readme_flow() -> dict[str, int]:
-    """The expected counts as the reference README states them (never copied into code)."""
-    text = (REFERENCE_DIR / "README.md").read_text()
-    counts = {
-        "family_disruption": r"family disruption (\d+)",
-        "res_unknown": r"residence not remembered (\d+)",
-        "res_inconsistent": r"inconsistent residence (\d+)",
-        "straightline": r"straight-lining (\d+)",
-        "speeding": r"speeding \([^)]*\) (\d+)",
-        "missing_covariates": r"missing covariates of the resilience models (\d+)",
-        "analytic": r"analytic sample ([\d,]+)",
-    }
-    return {rule: int(re.search(pattern, text).group(1).replace(",", "")) for rule, pattern in counts.items()}
 
 
 def reference_flow(skip=()) -> dict[str, int]:

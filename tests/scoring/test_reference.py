@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from scoring.cleaning import CLEANING_RULES, clean
 from scoring.engine import SCORED_CODES, score_frame, score_wave
 from tests.paths import REFERENCE_DIR
+from tests.reference import readme_flow
 
 RAW_CSV = REFERENCE_DIR / "cohort_1500.csv"
 SCORED_CSV = REFERENCE_DIR / "cohort_1500_scored.csv"
@@ -125,27 +124,6 @@ def test_cleaning_reproduces_the_analytic_column_and_the_flow(scored, expected):
     # the reference file's own flags give the same flow
     again = clean(expected)
     assert again.mask.equals(result.mask.set_axis(expected.index))
-
-
-def readme_flow() -> dict:
-    """The counts stated in the reference README, read from its text."""
-    text = " ".join((REFERENCE_DIR / "README.md").read_text(encoding="utf-8").split())
-    phrases = {
-        "family_disruption": r"family disruption ([\d,]+)",
-        "res_unknown": r"residence not remembered ([\d,]+)",
-        "res_inconsistent": r"inconsistent residence ([\d,]+)",
-        "straightline": r"straight-lining ([\d,]+)",
-        "speeding": r"speeding \([^)]*\) ([\d,]+)",
-        "missing_covariates": r"missing covariates of the resilience models ([\d,]+)",
-        "analytic": r"analytic sample ([\d,]+)",
-        "median": r"median duration, ([\d.]+) s",
-    }
-    found = {}
-    for key, pattern in phrases.items():
-        match = re.search(pattern, text)
-        assert match, f"README no longer states {key!r}"
-        found[key] = float(match.group(1).replace(",", ""))
-    return found
 
 
 def test_flow_matches_the_readme(raw, scored):

@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from scoring.cleaning import CLEANING_RULES
 from scoring.instrument import default_instrument
+from tests.reference import readme_flow
 
 pytestmark = pytest.mark.django_db
 
@@ -39,27 +40,12 @@ def test_every_derived_value_and_flag_matches_the_reference(exported, reference_
             np.testing.assert_allclose(got[want.notna()], want[want.notna()], rtol=0, atol=1e-9, err_msg=code)
 
 
-def _readme_flow(reference_dir) -> dict[str, int]:
-    """The expected counts as the reference README states them."""
-    text = (reference_dir / "README.md").read_text()
-    counts = {
-        "family_disruption": r"family disruption (\d+)",
-        "res_unknown": r"residence not remembered (\d+)",
-        "res_inconsistent": r"inconsistent residence (\d+)",
-        "straightline": r"straight-lining (\d+)",
-        "speeding": r"speeding \([^)]*\) (\d+)",
-        "missing_covariates": r"missing covariates of the resilience models (\d+)",
-        "analytic": r"analytic sample ([\d,]+)",
-    }
-    return {rule: int(re.search(pattern, text).group(1).replace(",", "")) for rule, pattern in counts.items()}
-
-
 def test_cleaned_export_gives_the_reference_flow(reference_dir, tmp_path, capsys):
     call_command("import_responses", str(reference_dir / "cohort_1500.csv"), study="A", wave="2021-01")
     out = tmp_path / "clean.csv"
     call_command("export_responses", wave="2021-01", out=str(out), cleaned=True)
     printed = capsys.readouterr().out
-    expected = _readme_flow(reference_dir)
+    expected = readme_flow()
     for rule, _flag in CLEANING_RULES:
         assert re.search(rf"^\s*{rule}\s+\S+\s+True\s+{expected[rule]}\s", printed, re.M), (rule, printed)
     cleaned = pd.read_csv(out, dtype={"pid": str})
