@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from scoring.engine import score_frame
 
+from .dispatch import enqueue
 from .frames import scoring_input
 from .instruments import deferring_texts, instrument_for
 from .models import AccessCode, Response, Score, Wave
@@ -204,15 +205,8 @@ def response_score_safely(*, response: Response) -> Score | None:
         logger.exception("scoring response %s failed; queued for retry", response.pk)
         from .tasks import score_pending
 
-        transaction.on_commit(lambda: _enqueue_quietly(score_pending))
+        enqueue(score_pending)
         return None
-
-
-def _enqueue_quietly(task) -> None:
-    try:
-        task.delay()
-    except Exception:  # broker down: the periodic sweep picks the response up later
-        logger.warning("could not queue %s; the periodic sweep will run it", task.name)
 
 
 def wave_rescore(*, wave: Wave) -> int:
@@ -237,12 +231,24 @@ def wave_rescore(*, wave: Wave) -> int:
 
 
 def responses_score_pending() -> int:
-    """Score submitted responses that have no score (scoring failed or the broker was down)."""
-    pending = Response.objects.filter(status=Response.Status.SUBMITTED, score__isnull=True).select_related("wave__instrument")
+    """Score the submitted responses that have no score (scoring failed): one frame per wave, one bulk write.
+
+    Safeguarding rules for them are checked by the schools app's periodic sweep.
+    """
+    pending = Response.objects.filter(status=Response.Status.SUBMITTED, score__isnull=True)
     count = 0
-    for response in pending.iterator(chunk_size=200):
-        if response_score_safely(response=response) is not None:
-            count += 1
+    for wave in Wave.objects.filter(pk__in=pending.values("wave_id")).select_related("instrument"):
+        instrument = instrument_for(wave.instrument)
+        rows = list(pending.filter(wave=wave).values("id", "answers", "submitted_at", "duration_s"))
+        derived = json_values(score_frame(scoring_input(rows, instrument), instrument))
+        with transaction.atomic():
+            Score.objects.bulk_create(
+                [Score(response_id=rid, values=values, instrument_version=instrument.version) for rid, values in derived.items()],
+                batch_size=2000,
+                ignore_conflicts=True,  # scored meanwhile by a retried submission
+            )
+            Wave.objects.filter(pk=wave.pk).update(data_changed_at=timezone.now())
+        count += len(rows)
     return count
 
 
