@@ -182,7 +182,7 @@ def main() -> None:
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--preload", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
          "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )

@@ -15,4 +15,4 @@ pids=$!
 .venv/bin/celery -A config beat --loglevel=INFO --logfile var/log/beat.log &
 pids="$pids $!"
 trap 'kill $pids 2>/dev/null || true' EXIT INT TERM
-.venv/bin/gunicorn config.wsgi --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" --worker-class gthread --threads 4 --timeout 60 --access-logfile -
+.venv/bin/gunicorn config.wsgi --preload --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" --worker-class gthread --threads 4 --keep-alive 75 --timeout 60 --access-logfile -
