@@ -159,7 +159,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"), help="seconds between loading and saving a page")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX"),
+        help="seconds between loading and saving a page (1 3 for a stress run)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread, 4 threads each)")
     args = parser.parse_args()
 
