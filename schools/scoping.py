@@ -59,15 +59,20 @@ def schools_visible(user) -> QuerySet:
     ).distinct()
 
 
-def classes_visible(user) -> QuerySet:
+def _classes_where(user, *, class_roles, school_roles, study_roles) -> QuerySet:
+    """Classes reached through a role held on the class itself, on its school or on its study."""
     if user.is_superuser:
         return SchoolClass.objects.all()
     memberships = _memberships(user)
     return SchoolClass.objects.filter(
-        Q(school__study__in=memberships.filter(role__in=STUDY_WIDE_ROLES).values("study_id"))
-        | Q(school__in=memberships.filter(role__in=SCHOOL_ROLES).values("school_id"))
-        | Q(pk__in=memberships.filter(role=Role.TEACHER).values("school_class_id"))
+        Q(pk__in=memberships.filter(role__in=class_roles).values("school_class_id"))
+        | Q(school__in=memberships.filter(role__in=school_roles).values("school_id"))
+        | Q(school__study__in=memberships.filter(role__in=study_roles).values("study_id"))
     )
+
+
+def classes_visible(user) -> QuerySet:
+    return _classes_where(user, class_roles=[Role.TEACHER], school_roles=SCHOOL_ROLES, study_roles=STUDY_WIDE_ROLES)
 
 
 def respondents_visible(user) -> QuerySet:
@@ -103,13 +108,8 @@ def _study_ids(user, roles):
 
 def classes_on_roster(user) -> QuerySet:
     """Classes whose roster (progress, display names, codes, consent) the user may see and manage."""
-    if user.is_superuser:
-        return SchoolClass.objects.all()
-    memberships = _memberships(user)
-    return SchoolClass.objects.filter(
-        Q(pk__in=memberships.filter(role=Role.TEACHER).values("school_class_id"))
-        | Q(school__in=memberships.filter(role=Role.SCHOOL_ADMIN).values("school_id"))
-        | Q(school__study__in=memberships.filter(role=Role.STUDY_ADMIN).values("study_id"))
+    return _classes_where(
+        user, class_roles=[Role.TEACHER], school_roles=[Role.SCHOOL_ADMIN], study_roles=[Role.STUDY_ADMIN]
     )
 
 
