@@ -16,9 +16,11 @@ reproduced exactly by ``tests/scoring/test_reference.py``):
 * ``dep`` is 6 x the mean (a sum on 6-30); ``pcr`` is the sum of the two means.
 * ``migration_now`` is 0 when ``parent_away`` is 0 (the cohort stores 0 in the
   away items then); codes 0 and 1 (under 6 months) do not count as away.
-* The covariates of ``flag_missing_covariates`` are the codes named in its
-  dictionary description (items that must be answered; ``rsca`` and ``pcr``
-  that must be scorable); ``caregiver``, ``ethnicity``, ``grade`` are not.
+* The covariates of ``flag_missing_covariates`` are the dictionary's
+  ``model_covariate`` items (which must be answered) and the scores ``rsca``
+  and ``pcr`` (which must be scorable, as the spec's README says).
+* The residence years asked come from each residence item's ``asked_when``
+  (``age+1>=N``); all are asked while the age is unknown.
 
 Decisions where the specification is silent and the reference cohort has no
 such case (each is covered by ``tests/scoring/test_engine.py``):
@@ -45,7 +47,6 @@ such case (each is covered by ``tests/scoring/test_engine.py``):
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass
 
@@ -67,6 +68,8 @@ __all__ = [
 
 # Derived codes that depend on a sample or an analysis run, not on one response.
 NOT_SCORED = frozenset({"tatt", "traj_cluster", "traj_label"})
+# Scores that must be scorable for a response to count as having its covariates (spec README, model_covariate).
+COVARIATE_SCORES = ("rsca", "pcr")
 # Derived codes computed over a whole wave (by score_wave), not per response.
 WAVE_CODES = ["flag_speeding"]
 
@@ -113,6 +116,7 @@ class _Plan:
     out_codes: list  # derived codes computed by score_frame, dictionary order
     dtypes: dict  # derived code -> "Int64" | "float64" | "object"
     res: dict  # person -> col indices for years 1..12
+    res_asked_when: dict  # person -> Condition | None for years 1..12
     seq_labels: np.ndarray  # status label per code (index = code)
     rsca_cols: np.ndarray
     covariate_items: list
@@ -135,18 +139,17 @@ def output_codes(instrument: Instrument | None = None) -> list[str]:
 
 
 def _missing_covariates(instrument: Instrument) -> tuple[list[str], list[str]]:
-    """Covariates of ``flag_missing_covariates``, read from its dictionary description.
+    """Covariates of ``flag_missing_covariates``: items that must be answered, scores that must be scorable."""
+    items = [c for c in instrument.model_covariates if instrument[c].kind == "item"]
+    scores = [*(c for c in instrument.model_covariates if instrument[c].kind == "derived"), *COVARIATE_SCORES]
+    if not items:
+        raise ValueError("the dictionary marks no model_covariate item")
+    return items, list(dict.fromkeys(scores))
 
-    Item codes named there must be answered; derived codes named there
-    ("rsca or pcr cannot be scored") must be scorable.
-    """
-    text = instrument["flag_missing_covariates"].description
-    named = [w for w in dict.fromkeys(re.findall(r"[a-z][a-z0-9_]*", text)) if w in instrument]
-    items = [c for c in named if instrument[c].kind == "item"]
-    scores = [c for c in named if instrument[c].kind == "derived"]
-    if not items and not scores:
-        raise ValueError("flag_missing_covariates names no code of the dictionary")
-    return items, scores
+
+def _residence_conditions(instrument: Instrument) -> dict:
+    """person -> the ``asked_when`` of years 1..12 (None: always asked)."""
+    return {p: [instrument[instrument.residence_code(p, y)].asked_when for y in RESIDENCE_YEARS] for p in RESIDENCE_PERSONS}
 
 
 def _build_plan(instrument: Instrument) -> _Plan:
@@ -220,6 +223,7 @@ def _build_plan(instrument: Instrument) -> _Plan:
         out_codes=out_codes,
         dtypes=dtypes,
         res={p: np.array([col[instrument.residence_code(p, y)] for y in RESIDENCE_YEARS]) for p in RESIDENCE_PERSONS},
+        res_asked_when=_residence_conditions(instrument),
         seq_labels=labels,
         rsca_cols=scales["rsca"][0],
         covariate_items=cov_items,
@@ -388,13 +392,17 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
         age = np.where(np.isnan(month) | np.isnan(bm) | (age < 0), np.nan, age)
     out["age"] = age
 
-    # residence: ages asked are 1..min(12, age + 1); all 12 when age is unknown.
-    years = np.asarray(RESIDENCE_YEARS, dtype=float)
+    # residence: the years asked by each item's asked_when (age+1>=N); all 12 when age is unknown.
+    unknown_age = np.isnan(age)
     with np.errstate(invalid="ignore"):
-        asked = np.isnan(age)[None, :] | (years[:, None] <= age[None, :] + 1)  # (12, n)
+        asked_by = {
+            person: np.array([unknown_age | (True if c is None else c.holds(age)) for c in conditions])  # (12, n)
+            for person, conditions in plan.res_asked_when.items()
+        }
+    asked = asked_by["child"]
     child = np.where(asked, x[plan.res["child"]], np.nan)
-    father = np.where(asked, x[plan.res["father"]], np.nan)
-    mother = np.where(asked, x[plan.res["mother"]], np.nan)
+    father = np.where(asked_by["father"], x[plan.res["father"]], np.nan)
+    mother = np.where(asked_by["mother"], x[plan.res["mother"]], np.nan)
     usable = lambda a: (a == INSIDE) | (a == OUTSIDE)  # noqa: E731  (not 8, 9 or missing)
     inconsistent = (child == OUTSIDE) & (father == INSIDE) & (mother == INSIDE)
     defined = usable(child) & usable(father) & usable(mother) & ~inconsistent

@@ -26,7 +26,8 @@ LANGUAGES = ("zh-hans", "en")
 DEFAULT_LANGUAGE = "zh-hans"
 RESIDENCE_YEARS = range(1, 13)
 RESIDENCE_PERSONS = ("child", "father", "mother")
-_ASKED_WHEN = re.compile(r"asked when (\w+)=(\d+)")
+_CONDITION = re.compile(r"^(?P<subject>[a-z][a-z0-9_]*)(?:\+(?P<offset>\d+))?(?P<op>==|>=)(?P<value>-?\d+)$")
+AGE = "age"  # the only derived value a condition may name: the child's completed age
 
 
 class InstrumentError(ValueError):
@@ -43,6 +44,35 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """When an item is asked: the dictionary's ``asked_when`` (``parent_away==1``, ``age+1>=5``)."""
+
+    subject: str  # an item code, or ``age``
+    op: str  # ``==`` or ``>=``
+    value: int
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Condition | None:
+        text = text.replace(" ", "")
+        if not text:
+            return None
+        match = _CONDITION.match(text)
+        if not match:
+            raise InstrumentError(f"asked_when {text!r} is not of the form 'code==N' or 'age+K>=N'")
+        return cls(match["subject"], match["op"], int(match["value"]), int(match["offset"] or 0))
+
+    def holds(self, subject_value):
+        """Whether the condition holds for the subject's value (a number or a numpy array; missing is False)."""
+        left = subject_value + self.offset
+        return left == self.value if self.op == "==" else left >= self.value
+
+    def __str__(self) -> str:
+        offset = f"+{self.offset}" if self.offset else ""
+        return f"{self.subject}{offset}{self.op}{self.value}"
+
+
+@dataclass(frozen=True)
 class Variable:
     """One row of ``variables.csv`` (with its wording, for items)."""
 
@@ -55,17 +85,23 @@ class Variable:
     reverse: bool = False
     scale: str = ""
     description: str = ""
+    asked_when: Condition | None = None
+    model_covariate: bool = False
     wording: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_item(self) -> bool:
         return self.kind == "item"
 
-    @property
-    def asked_when(self) -> tuple[str, int] | None:
-        """The (item, answer) that makes this follow-up apply, as the dictionary states it."""
-        match = _ASKED_WHEN.search(self.description)
-        return (match.group(1), int(match.group(2))) if match else None
+    def is_asked(self, answers: dict, age: int | None) -> bool:
+        """Whether this item is asked, given the answers so far and the child's age (all ages while unknown)."""
+        condition = self.asked_when
+        if condition is None:
+            return True
+        if condition.subject == AGE:
+            return age is None or bool(condition.holds(age))
+        value = answers.get(condition.subject)
+        return value is not None and bool(condition.holds(value))
 
     @property
     def option_codes(self) -> tuple:
@@ -151,7 +187,17 @@ class Instrument:
     @cached_property
     def steering_items(self) -> frozenset:
         """Items whose answer decides whether a follow-up is asked."""
-        return frozenset(v.asked_when[0] for v in self.items if v.asked_when)
+        return frozenset(v.asked_when.subject for v in self.items if v.asked_when and v.asked_when.subject != AGE)
+
+    @cached_property
+    def model_covariates(self) -> list[str]:
+        """Variables whose absence sets ``flag_missing_covariates`` (the dictionary's ``model_covariate``)."""
+        return [v.code for v in self.variables if v.model_covariate]
+
+    def residence_years_asked(self, age: int | None) -> range:
+        """Years of life asked, from the ``asked_when`` of the child's residence items (all 12 while age is unknown)."""
+        years = [y for y in RESIDENCE_YEARS if self[self.residence_code("child", y)].is_asked({}, age)]
+        return range(years[0], years[-1] + 1) if years else range(0)
 
     def section(self, code: str) -> Section:
         for section in self.sections:
@@ -180,13 +226,6 @@ def completed_age(birth_year: int | None, birth_month: int | None, on) -> int | 
     if birth_year is None or birth_month is None:
         return None
     return on.year - birth_year - (1 if on.month < birth_month else 0)
-
-
-def residence_years_asked(age: int | None) -> range:
-    """Years of life asked: 1..min(12, age + 1); a child of 11 answers all 12."""
-    if age is None:
-        return range(1, 13)
-    return range(1, min(12, max(age, 0) + 1) + 1)
 
 
 def _parse_options(raw: str, type_: str) -> tuple[tuple, tuple | None]:
@@ -235,7 +274,7 @@ def write_wording(wording: dict[str, dict[str, str]]) -> str:
 
 def build_instrument(dictionary_text: str, wording: dict, *, version: str) -> Instrument:
     reader = csv.DictReader(io.StringIO(dictionary_text))
-    required = {"code", "section", "kind", "type", "options", "reverse", "scale", "description"}
+    required = {"code", "section", "kind", "type", "options", "reverse", "scale", "description", "asked_when", "model_covariate"}
     missing = required - set(reader.fieldnames or ())
     if missing:
         raise InstrumentError(f"the data dictionary lacks columns: {', '.join(sorted(missing))}")
@@ -257,9 +296,16 @@ def build_instrument(dictionary_text: str, wording: dict, *, version: str) -> In
                 reverse=row["reverse"].strip().lower() in ("yes", "1", "true"),
                 scale=row["scale"].strip(),
                 description=row["description"].strip(),
+                asked_when=Condition.parse(row["asked_when"]),
+                model_covariate=row["model_covariate"].strip() == "1",
                 wording=wording.get(code, {}),
             )
         )
+    item_codes = {v.code for v in variables if v.kind == "item"}
+    for variable in variables:
+        condition = variable.asked_when
+        if condition and condition.subject != AGE and condition.subject not in item_codes:
+            raise InstrumentError(f"{variable.code}: asked_when names {condition.subject!r}, which is no item")
     section_items: dict[str, list[str]] = {}
     for variable in variables:
         if variable.kind == "item":

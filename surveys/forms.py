@@ -10,7 +10,7 @@ screen promises.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from scoring.instrument import RESIDENCE_PERSONS, Instrument, Variable, residence_years_asked
+from scoring.instrument import RESIDENCE_PERSONS, Instrument, Variable
 
 from .access_codes import normalise_access_code
 
@@ -60,7 +60,8 @@ class SectionForm(forms.Form):
         self.instrument = instrument
         self.section = instrument.section(section)
         self.lang = lang
-        self.years = residence_years_asked(age) if section == RESIDENCE_SECTION else range(0)
+        self.age = age
+        self.years = instrument.residence_years_asked(age) if section == RESIDENCE_SECTION else range(0)
         required = set(ROUTING_ITEMS) | instrument.steering_items
         for code in self.section.items:
             if section == RESIDENCE_SECTION and _residence_year(code) not in self.years:
@@ -70,8 +71,7 @@ class SectionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         for code, field in self.fields.items():
-            condition = self.instrument[code].asked_when
-            if condition and cleaned.get(condition[0]) != condition[1]:
+            if not self.instrument[code].is_asked(cleaned, self.age):
                 cleaned[code] = None  # a follow-up that does not apply is not an answer
         return cleaned
 

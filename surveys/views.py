@@ -237,7 +237,7 @@ def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict
     rows = []
     for section in instrument.sections:
         form = SectionForm(instrument=instrument, section=section.code, lang=lang, age=age)
-        asked = [code for code in form.fields if _applies(instrument[code], response.answers)]
+        asked = [code for code in form.fields if instrument[code].is_asked(response.answers, age)]
         answered = [code for code in asked if code in response.answers]
         rows.append(
             {
@@ -249,11 +249,6 @@ def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict
             }
         )
     return rows
-
-
-def _applies(variable, answers) -> bool:
-    condition = variable.asked_when
-    return condition is None or answers.get(condition[0]) == condition[1]
 
 
 @require_http_methods(["GET", "POST"])
