@@ -4,6 +4,12 @@ Screenshots go to ``test-artifacts/e2e/`` and are kept as the run's artifacts.
 """
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -67,3 +73,100 @@ def shoot(request):
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The app as production runs it, for browser tests: yields its base URL.
+
+    gunicorn serves ``config.settings.production`` (DEBUG off, the Content
+    Security Policy, security headers, secure cookies, whitenoise's manifest of
+    collected static files) over this test run's database, on
+    ``http://localhost:PORT`` (Chromium keeps secure cookies on localhost).
+    Only the TLS redirect is off, as no TLS runs here. Tests that use it take
+    ``transactional_db`` so that the rows they create are committed and seen by
+    the server. Watch each page with :func:`csp_violations`.
+    """
+    from django.db import connection
+
+    folder = tmp_path_factory.mktemp("production")
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        database_url = f"postgres://{db['USER'] or ''}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "browser-tests-" + os.urandom(16).hex(),
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": f"http://localhost:{port}",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(folder / "static"),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(folder / "mail"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.setdefault("CACHE_URL", "locmemcache://")
+    python = Path(sys.executable)
+    subprocess.run([str(python), "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    log = folder / "gunicorn.log"
+    with django_db_blocker.unblock():
+        process = subprocess.Popen(
+            [str(python.parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8"],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://localhost:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2)  # noqa: S310 (loopback)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                if process.poll() is not None:
+                    raise AssertionError(f"gunicorn exited:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.25)
+        else:
+            process.kill()
+            raise AssertionError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}")
+        yield base
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def csp_violations(page) -> list[str]:
+    """Start recording the page's Content Security Policy violations; returns the live list.
+
+    Both the ``securitypolicyviolation`` events (recorded by a script the
+    browser injects, which the policy does not govern) and the console errors
+    Chromium prints for refused inline code are collected.
+    """
+    found: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.error('CSP violation: ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + e.sourceFile + ':' + e.lineNumber));"
+    )
+    page.on(
+        "console",
+        lambda message: found.append(message.text)
+        if message.type == "error" and ("Content Security Policy" in message.text or "CSP violation" in message.text)
+        else None,
+    )
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
