@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from analysis.core.descriptives import STUDY_A_TABLE1, table1
 from analysis.core.models import (
     CLUSTER_COLUMN,
+    SCHOOL_COLUMN,
     cluster_levels,
     fit_study_a,
     fit_study_b,
@@ -178,7 +179,8 @@ def run_analysis(
 
 
 def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
-    """Only what the analyses read, compact: ``pid`` and numbers (codes as float32, scores as float64).
+    """Only what the analyses read, compact: ``pid`` and numbers (codes as float32, scores as float64,
+    the school as a number 0..S-1).
 
     A wave of a million children arrives with ~160 columns, many of them
     nullable integers or text; every stage then slices rows of it, so a
@@ -186,6 +188,9 @@ def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) ->
     """
     instrument = instrument or default_instrument()
     columns = {"pid": frame["pid"].to_numpy()}
+    if SCHOOL_COLUMN in frame.columns:  # kept as a number per school, for standard errors clustered by school
+        codes = pd.factorize(frame[SCHOOL_COLUMN], sort=True)[0]
+        columns[SCHOOL_COLUMN] = np.where(codes >= 0, codes, np.nan)
     for code in frame.columns:
         kind = instrument[code].type if code in instrument else None
         if code == "pid" or kind in ("string", "datetime"):
