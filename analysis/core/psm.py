@@ -272,9 +272,15 @@ def propensity_scores(covariates: pd.DataFrame, treated, link: str = "logit") ->
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             fit = model.fit(disp=0, maxiter=200, tol=1e-12)
             scores = np.asarray(fit.predict(covariates.to_numpy(dtype=float)))
-    problems = list(dict.fromkeys(f"{type(w.message).__name__}: {w.message}" for w in caught))
-    if not fit.mle_retvals.get("converged", True):
-        problems.insert(0, f"the {link} did not converge in {fit.mle_retvals.get('iterations', '?')} iterations")
+    kinds = {type(w.message).__name__ for w in caught}
+    problems = []
+    if not fit.mle_retvals.get("converged", True) or "ConvergenceWarning" in kinds:
+        separation = " (perfect separation)" if "PerfectSeparationWarning" in kinds else ""
+        problems.append(f"the {link} did not converge in {fit.mle_retvals.get('iterations', '?')} iterations{separation}")
+    elif "PerfectSeparationWarning" in kinds:
+        problems.append(f"the {link} found perfect separation")
+    others = (w for w in caught if type(w.message).__name__ not in ("ConvergenceWarning", "PerfectSeparationWarning"))
+    problems += list(dict.fromkeys(f"{type(w.message).__name__}: {w.message}" for w in others))
     return scores, problems
 
 
