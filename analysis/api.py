@@ -5,18 +5,28 @@ anyone else the list is empty, a run is 404 and starting one is 403.
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
+from analysis.core.models import ROBUST_SE
+from analysis.core.psm import LINKS
 from surveys.models import Wave
 
 from .models import AnalysisRun
-from .selectors import run_assignments, run_latest_succeeded, runs_visible, user_may_analyse
-from .services import analysis_run_cancel, analysis_run_start
+from .selectors import run_assignments, run_latest_succeeded, run_parts, runs_visible, user_may_analyse
+from .services import MAX_BOOTSTRAP, analysis_run_cancel, analysis_run_start
+
+
+class AnalysisRunPartSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    study = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=["ok", "failed", "skipped"])
+    message = serializers.CharField(allow_blank=True)
 
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
@@ -24,15 +34,20 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
     wave_code = serializers.CharField(source="wave.code", read_only=True)
     created_by = serializers.CharField(source="created_by.get_username", read_only=True, default=None)
     is_latest = serializers.SerializerMethodField()
+    parts = serializers.SerializerMethodField(help_text="each part of a finished run: status ok | failed | skipped, and why")
 
     class Meta:
         model = AnalysisRun
         fields = [
             "id", "study", "wave", "wave_code", "status", "is_latest", "parameters", "instrument_version",
             "data_fingerprint", "rows_read", "data_changed_at", "code_version", "progress", "message", "timings",
-            "error", "failure", "trigger", "created_by", "created_at", "started_at", "finished_at",
+            "error", "failure", "trigger", "created_by", "created_at", "started_at", "finished_at", "parts",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AnalysisRunPartSerializer(many=True))
+    def get_parts(self, run) -> list[dict]:
+        return AnalysisRunPartSerializer(run_parts(run), many=True).data
 
     def get_is_latest(self, run) -> bool:
         latest = self.context.setdefault("latest", {})
@@ -57,6 +72,13 @@ class AnalysisRunStartSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=["ward.D", "ward.D2"], default="ward.D")
     costs = serializers.ChoiceField(choices=["TRATE", "CONSTANT"], default="TRATE")
     algorithm = serializers.ChoiceField(choices=["auto", "exact", "clara"], default="auto")
+    robust_se = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ROBUST_SE)), required=False,
+        help_text="standard errors besides the classical ones: HC1, cluster (by school); default both",
+    )
+    psm_link = serializers.ChoiceField(choices=list(LINKS), default="logit", help_text="propensity model")
+    psm_ties = serializers.BooleanField(default=True, help_text="psmatch2's ties: equally near controls share the weight")
+    psm_bootstrap = serializers.IntegerField(min_value=0, max_value=MAX_BOOTSTRAP, default=0, help_text="bootstrap resamples for PSM SEs")
 
 
 class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
