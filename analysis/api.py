@@ -34,20 +34,15 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
     wave_code = serializers.CharField(source="wave.code", read_only=True)
     created_by = serializers.CharField(source="created_by.get_username", read_only=True, default=None)
     is_latest = serializers.SerializerMethodField()
-    parts = serializers.SerializerMethodField(help_text="each part of a finished run: status ok | failed | skipped, and why")
 
     class Meta:
         model = AnalysisRun
         fields = [
             "id", "study", "wave", "wave_code", "status", "is_latest", "parameters", "instrument_version",
             "data_fingerprint", "rows_read", "data_changed_at", "code_version", "progress", "message", "timings",
-            "error", "failure", "trigger", "created_by", "created_at", "started_at", "finished_at", "parts",
+            "error", "failure", "trigger", "created_by", "created_at", "started_at", "finished_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(AnalysisRunPartSerializer(many=True))
-    def get_parts(self, run) -> list[dict]:
-        return AnalysisRunPartSerializer(run_parts(run), many=True).data
 
     def get_is_latest(self, run) -> bool:
         latest = self.context.setdefault("latest", {})
@@ -55,6 +50,20 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             found = run_latest_succeeded(run.wave)
             latest[run.wave_id] = found.pk if found else None
         return latest[run.wave_id] == run.pk
+
+
+class AnalysisRunDetailSerializer(AnalysisRunSerializer):
+    """One run with the status of each part of the analysis (read from its stored results, so not in the list)."""
+
+    parts = serializers.SerializerMethodField(help_text="each part of a finished run: status ok | failed | skipped, and why")
+
+    class Meta(AnalysisRunSerializer.Meta):
+        fields = [*AnalysisRunSerializer.Meta.fields, "parts"]
+        read_only_fields = fields
+
+    @extend_schema_field(AnalysisRunPartSerializer(many=True))
+    def get_parts(self, run) -> list[dict]:
+        return AnalysisRunPartSerializer(run_parts(run), many=True).data
 
 
 class AnalysisRunProgressSerializer(serializers.ModelSerializer):
@@ -88,6 +97,9 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return runs_visible(self.request.user).order_by("-created_at", "-id")
 
+    def get_serializer_class(self):
+        return AnalysisRunSerializer if self.action == "list" else AnalysisRunDetailSerializer
+
     @extend_schema(request=AnalysisRunStartSerializer, responses={201: AnalysisRunSerializer, 200: AnalysisRunSerializer})
     def create(self, request):
         """Start a run of a wave (201); when one is queued or running already, that one (200)."""
@@ -117,7 +129,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         run = self.get_object()
         if run.status != AnalysisRun.Status.SUCCEEDED:
             return Response({"detail": f"run is {run.status}", "status": run.status}, status=status.HTTP_409_CONFLICT)
-        payload = {"run": AnalysisRunSerializer(run, context=self.get_serializer_context()).data, "results": run.results}
+        payload = {"run": AnalysisRunDetailSerializer(run, context=self.get_serializer_context()).data, "results": run.results}
         if request.query_params.get("assignments") in ("1", "true", "yes"):
             frame = run_assignments(run).drop(columns="sequence")
             payload["assignments"] = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -140,4 +152,4 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         run = run_latest_succeeded(wave)
         if run is None:
             return Response({"detail": "no succeeded run"}, status=status.HTTP_404_NOT_FOUND)
-        return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)
+        return Response(AnalysisRunDetailSerializer(run, context=self.get_serializer_context()).data)
