@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils.html import escape
 
+from analysis import services
 from analysis.core.synthetic import synthetic_cohort
 from analysis.models import AnalysisRun
-from analysis.services import analysis_run_execute, analysis_run_start
+from analysis.services import analysis_run_cancel, analysis_run_execute, analysis_run_start
 from schools.models import Role
 from surveys.models import Wave
 
@@ -112,3 +113,24 @@ def test_run_options_reach_the_run(tmp_path, client, researcher):
     assert parameters["psm_bootstrap"] == 5 and parameters["psm_ties"] is True
     bad = client.post("/api/v1/analysis-runs/", {"wave": wave.pk, "robust_se": ["HC3"]}, content_type="application/json")
     assert bad.status_code == 400
+
+
+def test_the_run_form_and_the_command_take_the_options(tmp_path, client, researcher, monkeypatch, capsys):
+    monkeypatch.setattr(services, "_dispatch", lambda run_id: None)
+    wave = imported_wave(tmp_path, synthetic_cohort(25, seed=5, faults=False), "form")
+    client.force_login(researcher(wave))
+    page = client.get(reverse("analysis:run_list")).content.decode()
+    assert 'name="robust_se"' in page and 'name="psm_link"' in page and 'name="psm_bootstrap"' in page
+    start = reverse("analysis:run_start", args=[wave.pk])
+    client.post(start, {"study": "B", "years": "1-12", "robust_se": ["cluster"], "psm_link": "probit", "psm_bootstrap": "3"})
+    run = AnalysisRun.objects.get(wave=wave)
+    assert run.parameters["robust_se"] == ["cluster"] and run.parameters["psm_link"] == "probit"
+    assert run.parameters["psm_bootstrap"] == 3
+    analysis_run_cancel(run=run)
+
+    call_command("run_analysis", wave="form", study="D", models="A", se="none", psm_link="probit", psm_no_ties=True)
+    run = AnalysisRun.objects.filter(wave=wave, trigger="command").get()
+    assert run.parameters["robust_se"] == [] and run.parameters["psm_ties"] is False
+    assert "a_model4: failed: model4: 25 complete rows for 25 coefficients" in capsys.readouterr().err
+    assert "se_cluster" not in run.results["tables"]["a_model1"]["terms"][0]
+    assert run.results["tables"]["a_psm"]["options"]["link"] == "probit"
