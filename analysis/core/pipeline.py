@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
@@ -179,9 +180,17 @@ class _Stages:
         return self.stage(name, message) if enabled else nullcontext()
 
     def part(self, part: str, function, /, *args, **kwargs):
-        """``function(*args, **kwargs)``, or None with the reason recorded when it fails."""
+        """``function(*args, **kwargs)``, or None with the reason recorded when it fails.
+
+        Warnings the part raises (convergence, numerical) go to the run's notes, not to stderr.
+        """
         try:
-            value = function(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = function(*args, **kwargs)
+            self.result.notes += list(
+                dict.fromkeys(f"{part}: {type(w.message).__name__}: {w.message}" for w in caught)
+            )
         except self.fatal:
             raise
         except Exception as error:  # noqa: BLE001 - a failing part is recorded, the run goes on

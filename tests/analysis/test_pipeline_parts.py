@@ -96,3 +96,18 @@ def test_a_stop_from_the_caller_is_not_taken_for_a_failing_part(monkeypatch):
     monkeypatch.setattr(pipeline, "cluster_trajectories", failing_clustering)
     with pytest.raises(Stop):
         run_analysis(scored(40), study="A", fatal=(Stop,))
+
+
+def test_warnings_of_a_part_go_to_the_notes(monkeypatch, capfd):
+    def warning_factor(sample):
+        import warnings
+
+        warnings.warn("the factor iteration is slow", RuntimeWarning)
+        return real(sample)
+
+    real = pipeline.tatt_factor_score
+    monkeypatch.setattr(pipeline, "tatt_factor_score", warning_factor)
+    result = run_analysis(scored(60), study="B")
+    assert "b_factor_score: RuntimeWarning: the factor iteration is slow" in result.notes
+    assert result.parts["b_factor_score"]["status"] == OK
+    assert "the factor iteration is slow" not in capfd.readouterr().err
