@@ -27,6 +27,7 @@ from .selectors import (
     model_table_names,
     model_terms,
     run_latest_succeeded,
+    run_parts,
     run_tables,
     runs_visible,
     waves_analysable,
@@ -51,9 +52,30 @@ class RunStartForm(forms.Form):
         label=gettext_lazy("Years of life"), regex=r"^\s*\d{1,2}\s*-\s*\d{1,2}\s*$", initial="1-12",
         error_messages={"invalid": gettext_lazy("Write the years as first-last, e.g. 1-12.")},
     )
+    robust_se = forms.MultipleChoiceField(
+        label=gettext_lazy("Standard errors besides the classical ones"),
+        choices=[("cluster", gettext_lazy("clustered by school")), ("HC1", gettext_lazy("heteroskedasticity-robust (HC1)"))],
+        initial=["cluster", "HC1"], required=False, widget=forms.CheckboxSelectMultiple,
+    )
+    psm_link = forms.ChoiceField(
+        label=gettext_lazy("Propensity model"), choices=[("logit", "logit"), ("probit", "probit")], initial="logit",
+        required=False,
+    )
+    psm_bootstrap = forms.IntegerField(
+        label=gettext_lazy("Bootstrap resamples for PSM"), min_value=0, max_value=2000, initial=0, required=False,
+        help_text=gettext_lazy("0: analytical standard errors only."),
+    )
 
     def parameters(self) -> dict:
-        return {"study": self.cleaned_data["study"], "k": self.cleaned_data["k"], "years": self.cleaned_data["years"].replace(" ", "")}
+        data = self.cleaned_data
+        return {
+            "study": data["study"],
+            "k": data["k"],
+            "years": data["years"].replace(" ", ""),
+            "robust_se": list(data["robust_se"]),
+            "psm_link": data["psm_link"] or "logit",
+            "psm_bootstrap": data["psm_bootstrap"] or 0,
+        }
 
 
 def _require_researcher(user) -> None:
@@ -135,7 +157,7 @@ def run_cancel(request, pk: int):
 @login_required
 def run_report(request, pk: int):
     run = _run_for(request, pk)
-    context = {"run": run, "latest": run_latest_succeeded(run.wave)}
+    context = {"run": run, "latest": run_latest_succeeded(run.wave), "parts": run_parts(run)}
     if run.status == AnalysisRun.Status.SUCCEEDED:
         tables = run_tables(run)
         context.update(
@@ -160,7 +182,8 @@ def _html_table(table) -> dict:
     for record in frame.to_dict("records"):
         kind = record.get("row", "") if models else ""
         rows.append({"kind": kind, "cells": [_cell(record[column]) for column in columns]})
-    return {"name": table.name, "title": table.title, "columns": columns, "rows": rows, "layout": table.layout}
+    robust = models and any(row["kind"].startswith("se_") for row in rows)
+    return {"name": table.name, "title": table.title, "columns": columns, "rows": rows, "layout": table.layout, "robust": robust}
 
 
 def _cell(value) -> str:
