@@ -146,8 +146,13 @@ def audit_events_visible(user) -> QuerySet:
     if user.is_superuser:
         return AuditEvent.objects.all()
     studies = _study_ids(user, (Role.STUDY_ADMIN,))
-    members = Membership.objects.filter(study__in=studies).values("user_id")
-    return AuditEvent.objects.filter(Q(study__in=studies) | Q(study__isnull=True, actor__in=members))
+    members = Membership.objects.filter(study__in=studies)
+    return AuditEvent.objects.filter(
+        Q(study__in=studies)
+        | Q(study__isnull=True, actor__in=members.values("user_id"))
+        # failed sign-ins have no actor: the user name tried is the target
+        | Q(study__isnull=True, actor__isnull=True, action="sign_in.failed", target__in=members.values("user__username"))
+    )
 
 
 def memberships_manageable(user) -> QuerySet:
@@ -159,3 +164,13 @@ def memberships_manageable(user) -> QuerySet:
 def teachers_see_follow_up(study) -> bool:
     policy = getattr(study, "policy", None) if study is not None else None
     return bool(policy and policy.teachers_see_follow_up)
+
+
+# --- Second factor ---------------------------------------------------------------------------------
+
+
+def second_factor_required(user) -> bool:
+    """Superusers and the roles of ``settings.OTP_REQUIRED_ROLES`` (names, answers or alerts) need a TOTP device."""
+    from django.conf import settings
+
+    return user.is_authenticated and (user.is_superuser or has_any_role(user, settings.OTP_REQUIRED_ROLES))
