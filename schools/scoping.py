@@ -94,6 +94,16 @@ def responses_readable(user) -> QuerySet:
 # for, and 404 for a row outside the user's scope.
 
 ROSTER_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.STUDY_ADMIN)
+
+# --- Names never meet answers ----------------------------------------------------------------------
+#
+# Two sides, never both for one user in one study (Membership.clean refuses it): the school's side sees
+# children's display names (teachers, school administrators: progress only; counsellors: the children of
+# their alerts, each view audited) and never answers or scores; the research side (researchers, study
+# administrators) sees answers and scores by pid and never a name. A study administrator's roster and
+# alert queue show seat numbers without names; superusers see no names either (README: "Who sees what").
+NAME_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.COUNSELLOR)
+ANSWER_ROLES = STUDY_WIDE_ROLES
 ALERT_ROLES = (Role.COUNSELLOR, Role.STUDY_ADMIN)
 HISTORY_ROLES = (Role.RESEARCHER, Role.STUDY_ADMIN)
 
@@ -174,3 +184,17 @@ def second_factor_required(user) -> bool:
     from django.conf import settings
 
     return user.is_authenticated and (user.is_superuser or has_any_role(user, settings.OTP_REQUIRED_ROLES))
+
+
+def studies_with_names(user) -> QuerySet:
+    """Studies in which the user sees children's display names (a role on the school's side only)."""
+    memberships = _memberships(user)
+    if user.is_superuser:
+        return Study.objects.none()
+    return Study.objects.filter(pk__in=memberships.filter(role__in=NAME_ROLES).values("study_id")).exclude(
+        pk__in=memberships.filter(role__in=ANSWER_ROLES).values("study_id")
+    )
+
+
+def sees_names(user, study) -> bool:
+    return studies_with_names(user).filter(pk=study.pk).exists()

@@ -168,7 +168,9 @@ def _study_admin_emails(alert: Alert) -> list[str]:
 
 def _alert_message(alert: Alert, *, escalated: bool) -> tuple[str, str]:
     respondent = alert.respondent
-    who = respondent.display_name or _("seat %(seat)s") % {"seat": respondent.seat_number or "?"}
+    # Escalations go to study administrators, who never see names (names never meet answers).
+    seat = _("seat %(seat)s") % {"seat": respondent.seat_number or "?"}
+    who = seat if escalated else (respondent.display_name or seat)
     subject = (_("Escalated: a student needs follow-up") if escalated else _("A student needs follow-up"))
     body = _(
         "%(who)s, class %(klass)s (%(school)s), met a safeguarding rule on the questionnaire (%(rules)s).\n"

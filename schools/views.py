@@ -247,7 +247,7 @@ def guardian_consent(request, token):
 @alert_view
 def alert_list(request):
     status = request.GET.get("status") or None
-    alerts = list(selectors.alerts_queue(user=request.user, status=status)[:200])
+    alerts = selectors.alerts_named(user=request.user, alerts=selectors.alerts_queue(user=request.user, status=status)[:200])
     services.audit_alert_views(actor=request.user, alerts=alerts)
     return render(request, "schools/alert_list.html", {"alerts": alerts, "status": status, "statuses": Alert.Status})
 
