@@ -165,6 +165,17 @@ def audit_events_visible(user) -> QuerySet:
     )
 
 
+def users_nameable(user, study) -> QuerySet:
+    """Accounts a study administrator may give a role in ``study``: its own people, and active accounts
+    not yet in any study (never a superuser, never a user of another study only)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True, is_superuser=False)
+    if not (user.is_superuser or administered_studies(user).filter(pk=study.pk).exists()):
+        return users.none()
+    return users.filter(Q(memberships__study=study) | Q(memberships__isnull=True)).distinct()
+
+
 def memberships_manageable(user) -> QuerySet:
     if user.is_superuser:
         return Membership.objects.all()
