@@ -4,7 +4,6 @@ Researchers and study administrators see the runs of their studies; for
 anyone else the list is empty, a run is 404 and starting one is 403.
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 
 from analysis.core.models import ROBUST_SE
 from analysis.core.psm import LINKS
+from schools.scoping import is_study_wide
 from surveys.models import Wave
 
 from .models import AnalysisRun
@@ -74,7 +74,7 @@ class AnalysisRunProgressSerializer(serializers.ModelSerializer):
 
 
 class AnalysisRunStartSerializer(serializers.Serializer):
-    wave = serializers.PrimaryKeyRelatedField(queryset=Wave.objects.select_related("study", "instrument"))
+    wave = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     study = serializers.ChoiceField(choices=["A", "B", "both"], default="both", help_text="which models to run")
     k = serializers.IntegerField(min_value=2, max_value=20, required=False, allow_null=True)
     years = serializers.CharField(required=False, default="1-12", help_text="years of life clustered, e.g. 1-12")
@@ -106,9 +106,11 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = AnalysisRunStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         parameters = dict(data.validated_data)
-        wave = parameters.pop("wave")
-        if not user_may_analyse(request.user, wave):
+        if not is_study_wide(request.user):  # no research role at all: 403, as on every research endpoint
             raise PermissionDenied
+        wave = Wave.objects.select_related("study", "instrument").filter(pk=parameters.pop("wave")).first()
+        if wave is None or not user_may_analyse(request.user, wave):  # the same answer for another study's wave
+            raise ApiValidationError({"wave": ["no such wave among your studies"]})
         try:
             run, created = analysis_run_start(wave=wave, parameters=parameters, user=request.user, trigger="api")
         except ValueError as error:
@@ -146,10 +148,9 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         wave_id = request.query_params.get("wave", "")
         if not wave_id.isdigit():
             raise ApiValidationError({"wave": ["a wave id is required"]})
-        wave = get_object_or_404(Wave.objects.select_related("study"), pk=int(wave_id))
-        if not user_may_analyse(request.user, wave):
-            raise PermissionDenied
-        run = run_latest_succeeded(wave)
+        wave = Wave.objects.select_related("study").filter(pk=int(wave_id)).first()
+        # the same 404 for a wave that does not exist, a wave of another study and a wave without a run
+        run = run_latest_succeeded(wave) if wave is not None and user_may_analyse(request.user, wave) else None
         if run is None:
             return Response({"detail": "no succeeded run"}, status=status.HTTP_404_NOT_FOUND)
         return Response(AnalysisRunDetailSerializer(run, context=self.get_serializer_context()).data)

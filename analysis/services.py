@@ -23,7 +23,6 @@ import socket
 import subprocess
 import threading
 import time
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,6 +41,7 @@ from analysis.core.pipeline import SEQUENCE_COLUMNS, STUDIES, run_analysis
 from analysis.core.psm import LINKS, MatchingOptions
 from analysis.core.trajectories import ALGORITHMS, TrajectoryParams
 from analysis.core.ward import WARD_METHODS
+from schools.errors import error_reference_logged
 from scoring.cleaning import CLEANING_RULES
 from surveys.dispatch import enqueue
 from surveys.frames import wave_frame
@@ -323,8 +323,8 @@ def analysis_run_execute(*, run_id: int, on_progress: Callable[[float, str], Non
     except SoftTimeLimitExceeded:
         _finish_failed(run_id, attempt, AnalysisRun.Failure.TIME_LIMIT, "The run exceeded its time limit.")
     except Exception:
-        logger.exception("analysis run %s failed", run_id)
-        _finish_failed(run_id, attempt, AnalysisRun.Failure.ERROR, traceback.format_exc())
+        shown = error_reference_logged(logger, "The analysis failed; the administrators can look it up in the log.", f"analysis run {run_id} failed")
+        _finish_failed(run_id, attempt, AnalysisRun.Failure.ERROR, shown)
     run.refresh_from_db()
     return run
 

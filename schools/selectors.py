@@ -122,6 +122,7 @@ def roster_get(*, user, school_class: SchoolClass, wave: Wave, lang: str = "zh-h
         )
     )
     show_follow_up = _follow_up_visible(user, wave.study)
+    show_names = scoping.sees_names(user, wave.study)
     flagged = set()
     if show_follow_up:
         flagged = set(
@@ -149,7 +150,7 @@ def roster_get(*, user, school_class: SchoolClass, wave: Wave, lang: str = "zh-h
             RosterRow(
                 respondent_id=respondent["pk"],
                 seat_number=respondent["seat_number"],
-                display_name=respondent["display_name"],
+                display_name=respondent["display_name"] if show_names else "",
                 status=status,
                 section=section,
                 section_title=title,
@@ -198,9 +199,21 @@ def alerts_queue(*, user, status: str | None = None):
 
 
 def alert_get(*, user, alert_id: int) -> Alert:
-    return get_object_or_404(
+    alert = get_object_or_404(
         scoping.alerts_visible(user).select_related("respondent", "school", "school_class", "wave", "study"), pk=alert_id
     )
+    return alerts_named(user=user, alerts=[alert])[0]
+
+
+def alerts_named(*, user, alerts) -> list[Alert]:
+    """The alerts with the child's display name kept only where the user sees names (counsellors);
+    for study administrators the child is a seat number in a class. The name is blanked in memory only."""
+    alerts = list(alerts)
+    named = set(scoping.studies_with_names(user).values_list("pk", flat=True))
+    for alert in alerts:
+        if alert.study_id not in named:
+            alert.respondent.display_name = ""
+    return alerts
 
 
 def response_help(*, response: Response) -> dict | None:

@@ -22,6 +22,7 @@ from surveys.access_codes import format_access_code
 
 from . import scoping, selectors, services
 from .forms import ConsentDecisionForm, FollowUpForm, StudentsForm
+from .middleware import passive
 from .models import Alert, GuardianConsent
 from .printing import slips_pdf
 
@@ -107,6 +108,7 @@ def roster(request, class_id, wave_id):
     return render(request, "schools/roster.html", _roster_context(request, school_class, wave))
 
 
+@passive
 @roster_view
 def roster_rows(request, class_id, wave_id):
     """The live part of the roster (summary and rows), polled by static/schools/roster.js."""
@@ -245,7 +247,7 @@ def guardian_consent(request, token):
 @alert_view
 def alert_list(request):
     status = request.GET.get("status") or None
-    alerts = list(selectors.alerts_queue(user=request.user, status=status)[:200])
+    alerts = selectors.alerts_named(user=request.user, alerts=selectors.alerts_queue(user=request.user, status=status)[:200])
     services.audit_alert_views(actor=request.user, alerts=alerts)
     return render(request, "schools/alert_list.html", {"alerts": alerts, "status": status, "statuses": Alert.Status})
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view, inline_serializer
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -231,7 +231,8 @@ class SchoolClassViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RespondentSerializer(serializers.ModelSerializer):
-    """Pseudonymous: pid only (no display name, seat number or access code)."""
+    """Pseudonymous: pid only (no display name, seat number, access code, nor the internal id the school's
+    pages use: no key shared with the side that sees names)."""
 
     study = serializers.SlugRelatedField(slug_field="code", read_only=True)
     school_code = serializers.CharField(source="school_class.school.code", read_only=True)
@@ -239,7 +240,7 @@ class RespondentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Respondent
-        fields = ["id", "pid", "study", "school_code", "class_code"]
+        fields = ["pid", "study", "school_code", "class_code"]
 
 
 class RespondentFilter(django_filters.FilterSet):
@@ -252,8 +253,8 @@ class RespondentFilter(django_filters.FilterSet):
         fields = ["study", "school", "class_code", "pid"]
 
 
-class RespondentViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Respondents of the user's studies by pid (withdrawn children left out)."""
+class RespondentViewSet(ApiAuthMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Respondents of the user's studies by pid (withdrawn children left out); one child: ``?pid=``."""
 
     serializer_class = RespondentSerializer
     permission_classes = [IsResearcher]

@@ -96,7 +96,7 @@ def test_answers_of_a_child_who_did_not_withdraw_cannot_be_deleted(client, world
 
 def test_audit_log_records_sign_ins_exports_alert_views_deletions_and_permission_changes(client, world):
     admin = world.users["study_admin"]
-    assert client.login(username="teacher", password="pw-for-tests")
+    assert client.post(reverse("login"), {"username": "teacher", "password": "pw-for-tests"}).status_code == 302
     client.get(reverse("schools:roster_csv", args=[world.class_a1.pk, world.wave.pk]))
     client.logout()
     client.force_login(admin)
