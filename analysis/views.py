@@ -20,6 +20,7 @@ from schools.scoping import is_study_wide, research_studies
 from surveys.models import Wave
 
 from . import plots
+from .labels import label
 from .models import AnalysisRun
 from .selectors import (
     REPORT_ORDER,
@@ -164,7 +165,7 @@ def run_report(request, pk: int):
             {
                 "tables": [_html_table(table) for name, table in tables.items() if name in REPORT_ORDER],
                 "downloads": [table for name, table in tables.items() if name not in REPORT_ORDER],
-                "model_plots": model_table_names(run),
+                "model_plots": [(name, label(name)) for name in model_table_names(run)],
                 "has_clusters": bool((run.results or {}).get("trajectory")),
                 "trajectory": (run.results or {}).get("trajectory"),
                 "notes": (run.results or {}).get("notes") or [],
@@ -181,9 +182,10 @@ def _html_table(table) -> dict:
     rows = []
     for record in frame.to_dict("records"):
         kind = record.get("row", "") if models else ""
-        rows.append({"kind": kind, "cells": [_cell(record[column]) for column in columns]})
+        rows.append({"kind": kind, "cells": [label(_cell(record[column])) for column in columns]})
+    headers = [label(str(column)) for column in columns]
     robust = models and any(row["kind"].startswith("se_") for row in rows)
-    return {"name": table.name, "title": table.title, "columns": columns, "rows": rows, "layout": table.layout, "robust": robust}
+    return {"name": table.name, "title": table.title, "columns": headers, "rows": rows, "layout": table.layout, "robust": robust}
 
 
 def _cell(value) -> str:
@@ -234,14 +236,15 @@ def _figure(run: AnalysisRun, name: str):
         if not len(sequences):
             raise Http404(_("This run has no trajectory clusters."))
         draw = plots.sequence_index_plot if name == "sequence_index" else plots.state_distribution_plot
-        return draw(sequences, clusters, names, title=f"{run.wave} #{run.pk}")
+        return draw(sequences, clusters, names, title=f"{run.wave} #{run.pk}", tr=label)
     if name in ("quality", "sensitivity_quality"):
         trajectory = results.get("trajectory" if name == "quality" else "sensitivity_trajectory")
         if not trajectory:
             raise Http404(_("This run has no trajectory clusters."))
-        return plots.quality_plot(trajectory.get("quality") or [], chosen_k=trajectory.get("k"), title=str(run.wave))
+        title = f"{run.wave} · {_('Cluster quality by k')}"
+        return plots.quality_plot(trajectory.get("quality") or [], chosen_k=trajectory.get("k"), title=title, tr=label)
     if name.startswith("coef-"):
         terms = model_terms(run, name.removeprefix("coef-"))
         if terms is not None:
-            return plots.coefficient_plot(terms.to_dict("records"), title=name.removeprefix("coef-"))
+            return plots.coefficient_plot(terms.to_dict("records"), title=label(name.removeprefix("coef-")), tr=label)
     raise Http404(_("No such plot."))

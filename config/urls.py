@@ -15,4 +15,5 @@ urlpatterns = [
     path("research/exports/", include("exports.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the staff pages' language switch
 ]

@@ -10,6 +10,7 @@ class SchoolsConfig(AppConfig):
         # A sign-in is Django's own event: the receiver only records it in the audit log.
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
+        from . import checks  # noqa: F401 (registers the CJK font check)
         from .services import sign_in_failure_record, sign_in_record
 
         def _record_sign_in(sender, request, user, **kwargs):

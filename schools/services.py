@@ -19,6 +19,7 @@ from surveys.models import AccessCode, Respondent, Response, SchoolClass, Wave
 from surveys.services_codes import access_code_reissue, access_codes_issue
 
 from .models import Alert, AlertFollowUp, AuditEvent, GuardianConsent, Membership, Role, SafeguardingRule
+from .wording import rules_text
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def _alert_message(alert: Alert, *, escalated: bool) -> tuple[str, str]:
         "who": who,
         "klass": alert.school_class,
         "school": alert.school,
-        "rules": ", ".join(rule["name"] for rule in alert.rules),
+        "rules": rules_text(alert.rules),
     }
     return subject, body
 

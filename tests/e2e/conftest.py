@@ -20,6 +20,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts")) / "e2e"
 PHONE = {"width": 390, "height": 844}
+# The production server's SECRET_KEY: tests sign their staff sessions with it (tests/e2e/staff.py).
+PRODUCTION_SECRET_KEY = "browser-tests-" + os.urandom(16).hex()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -100,7 +102,7 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "browser-tests-" + os.urandom(16).hex(),
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
         "DATABASE_URL": database_url,
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "CSRF_TRUSTED_ORIGINS": f"http://localhost:{port}",
