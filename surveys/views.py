@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -44,7 +45,6 @@ DONE = "done"
 
 
 SESSION_END_MESSAGES = {
-    SessionEnded.NONE: lambda: _("Please enter your access code."),
     SessionEnded.REVOKED: lambda: _("This access code is no longer valid. Please ask your teacher."),
     SessionEnded.IDLE: lambda: _("Your session ended because the phone was not used for a while. Enter your code to continue."),
 }
@@ -75,8 +75,11 @@ def student_view(view):
         response = state.response
         if response is None:
             _activate(request, _lang(request))
-            messages.info(request, SESSION_END_MESSAGES[state.ended]())
-            return redirect("surveys:entry")
+            if state.ended == SessionEnded.NONE:
+                messages.info(request, _("Please enter your access code."))
+                return redirect("surveys:entry")
+            # Said by the URL, not a message: the page script follows the redirect twice.
+            return redirect(f"{reverse('surveys:entry')}?ended={state.ended}")
         _activate(request, _lang(request, response))
         instrument = instrument_for(response.wave.instrument)
         return view(request, response, instrument, *args, **kwargs)
@@ -136,7 +139,8 @@ def entry(request: HttpRequest) -> HttpResponse:
             throttle.device_cookie_set(page, client, trusted=True)
             return page
         form.add_error("code", REFUSAL_MESSAGES[entered.refusal]())
-    context = {"form": form, "lang": lang, "languages": LANGUAGES}
+    ended = SESSION_END_MESSAGES.get(request.GET.get("ended", ""))
+    context = {"form": form, "lang": lang, "languages": LANGUAGES, "ended": ended() if ended and not form.errors else None}
     page = render(request, "student/entry.html", context, status=400 if form.errors else 200)
     throttle.device_cookie_set(page, client)
     return page
