@@ -9,7 +9,7 @@ from scoring.instrument import default_instrument
 from surveys.models import AccessCode, Response
 from surveys.services_codes import access_code_reissue
 from tests.e2e.conftest import csp_violations
-from tests.e2e.questionnaire import answer_page, click_and_follow, enter_code, give_assent, next_page, path_of
+from tests.e2e.questionnaire import answer_page, enter_code, give_assent, next_page, path_of
 from tests.factories import AccessCodeFactory, RespondentFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
