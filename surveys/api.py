@@ -350,8 +350,11 @@ class ResponseViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 class ResponseSubmitView(APIView):
     """POST /api/v1/responses/submit: a student's answers, submitted once (the phone pages' services).
 
-    The student is known by the access code in the body, or by the phone
-    questionnaire's session. An ``Idempotency-Key`` header is required: a retry
+    The student is known by the access code in the body, let in by the same
+    ``access_code_enter`` as the phone pages (throttle, withdrawal, guardian
+    consent: 403, or 429 while the client is locked), or by the phone
+    questionnaire's session, checked as the pages check it (a revoked code or
+    a withdrawn child: 401). An ``Idempotency-Key`` header is required: a retry
     with the same key returns the stored submission (200), another key after
     submission gets 409.
     """

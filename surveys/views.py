@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -82,7 +83,9 @@ def student_view(view):
             return redirect(f"{reverse('surveys:entry')}?ended={state.ended}")
         _activate(request, _lang(request, response))
         instrument = instrument_for(response.wave.instrument)
-        return view(request, response, instrument, *args, **kwargs)
+        page = view(request, response, instrument, *args, **kwargs)
+        add_never_cache_headers(page)  # a shared phone's Back button reloads, never shows a cached child's answers
+        return page
 
     return wrapper
 
@@ -143,6 +146,7 @@ def entry(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "lang": lang, "languages": LANGUAGES, "ended": ended() if ended and not form.errors else None}
     page = render(request, "student/entry.html", context, status=400 if form.errors else 200)
     throttle.device_cookie_set(page, client)
+    add_never_cache_headers(page)
     return page
 
 

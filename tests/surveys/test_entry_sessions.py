@@ -93,3 +93,10 @@ def test_an_ended_session_keeps_the_language(client, access_code):
     access_code.revoked_at = timezone.now()
     access_code.save()
     assert "no longer valid" in client.get(_first_page(client).url).content.decode()
+
+
+def test_student_pages_are_never_cached(client, access_code):
+    """On a shared phone, Back must reload from the server (the current session), not show a cached page."""
+    assert "no-store" in client.get(reverse("surveys:entry"))["Cache-Control"]
+    _start(client, access_code.code)
+    assert "no-store" in _first_page(client)["Cache-Control"]
