@@ -216,16 +216,24 @@ def alerts_named(*, user, alerts) -> list[Alert]:
     return alerts
 
 
-def response_help(*, response: Response) -> dict | None:
-    """What a student sees after submitting answers that raised an alert: the study's help resources."""
+def response_help(*, response: Response, lang: str) -> dict | None:
+    """What a student sees after submitting answers that raised an alert: the study's help resources.
+
+    Counsellors are named by their full name, never by their log-in name; one
+    without a name is "the school counsellor" (``has_counsellor``).
+    """
     alert = Alert.objects.filter(respondent_id=response.respondent_id, wave_id=response.wave_id).first()
     if alert is None:
         return None
-    counsellors = [
-        membership.user.get_full_name() or membership.user.get_username()
+    users = [
+        membership.user
         for membership in Membership.objects.filter(role=Role.COUNSELLOR, school_id=alert.school_id).select_related("user")
     ]
-    return {"text": response.wave.study.help_resources, "counsellors": counsellors}
+    return {
+        "text": response.wave.study.help_text(lang),
+        "counsellors": [user.get_full_name() for user in users if user.get_full_name()],
+        "has_counsellor": bool(users),
+    }
 
 
 def consent_allows_answering(*, respondent_id: int, wave: Wave) -> bool:

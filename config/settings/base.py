@@ -145,6 +145,11 @@ CSRF_COOKIE_HTTPONLY = False
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Proxies in front of the app that append the client's address to X-Forwarded-For
+# (a load balancer: 1). 0 = the app is reached directly and REMOTE_ADDR is the client.
+# Access-code throttling and the API's rate limits key on the address found this way.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Celery: the embedded default keeps messages in files, so a worker on the
 # same machine runs tasks without a broker service. Not eager: tasks really
 # leave the request.
@@ -190,6 +195,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "2000/hour"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Survey platform API",

@@ -89,6 +89,20 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     ``transactional_db`` so that the rows they create are committed and seen by
     the server. Watch each page with :func:`csp_violations`.
     """
+    yield from _serve_production(django_db_blocker, tmp_path_factory, {})
+
+
+@pytest.fixture(scope="session")
+def production_server_behind_proxy(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The same, configured for one load balancer in front (``TRUSTED_PROXY_COUNT=1``).
+
+    Tests send the ``X-Forwarded-For`` header the balancer would forward: the
+    client's own entries, then the address the balancer saw.
+    """
+    yield from _serve_production(django_db_blocker, tmp_path_factory, {"TRUSTED_PROXY_COUNT": "1"})
+
+
+def _serve_production(django_db_blocker, tmp_path_factory, extra_env: dict):
     from django.db import connection
 
     folder = tmp_path_factory.mktemp("production")
@@ -111,6 +125,7 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(folder / "mail"),
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     env.setdefault("CACHE_URL", "locmemcache://")
     python = Path(sys.executable)

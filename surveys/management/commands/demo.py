@@ -28,7 +28,11 @@ class Command(BaseCommand):
     def handle(self, *args, students, url, **options):
         study, created = Study.objects.get_or_create(
             code=DEMO_STUDY,
-            defaults={"name": "演示研究 Demo study", "help_resources": "心理援助热线 Hotline: 12356\n学校心理老师 School counsellor: room 201"},
+            defaults={
+                "name": "演示研究 Demo study",
+                "help_resources": "心理援助热线：12356\n学校心理老师：201室",
+                "help_resources_en": "Support hotline: 12356\nSchool counsellor: room 201",
+            },
         )
         wave, _ = Wave.objects.get_or_create(
             study=study, code=DEMO_WAVE, defaults={"name": "Demo wave", "instrument": instrument_version_default()}
