@@ -12,6 +12,7 @@ urlpatterns = [
     path("school/", include("schools.urls")),
     path("research/analysis/", include("analysis.urls")),
     path("research/exports/", include("exports.urls")),
+    path("research/tokens/", include("apitokens.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.utils import timezone
 
+from analysis.selectors import run_in_use
 from schools.scoping import is_study_wide
 from surveys.dispatch import enqueue
 from surveys.exports import ExportOptions, bundle_write, export_basename, export_write
@@ -79,9 +80,10 @@ def export_job_run(*, job_id: int) -> ExportJob:
     job.row_count = result.row_count
     job.flow = result.flow
     job.fingerprint = result.fingerprint
+    job.analysis_run = run_in_use(job.wave)  # the run whose clusters the file carries (pinned, else latest)
     job.finished_at = now
     job.expires_at = now + retention()
-    job.save(update_fields=["status", "progress", "row_count", "flow", "fingerprint", "finished_at", "expires_at", "file"])
+    job.save(update_fields=["status", "progress", "row_count", "flow", "fingerprint", "analysis_run", "finished_at", "expires_at", "file"])
     return job
 
 

@@ -14,6 +14,7 @@ import datetime
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view, inline_serializer
@@ -25,6 +26,9 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from apitokens.authentication import PersonalTokenAuthentication
+from config.api_errors import ApiError, Conflict, ErrorSerializer
+from config.api_pagination import IdCursorPages
 from schools.models import STUDY_WIDE_ROLES
 from schools.scoping import (
     classes_visible,
@@ -66,7 +70,7 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class _BoundedIsoDateTimeField(IsoDateTimeField):
-    default_error_messages = {"range": "Enter a date and time between 1900 and 2999."}
+    default_error_messages = {"range": _("Enter a date and time between 1900 and 2999.")}
 
     def to_python(self, value):
         try:
@@ -87,17 +91,22 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
 # --------------------------------------------------------------------------- authentication and permissions
 
 
-class ApiAuthMixin:
-    """Token first, so that an anonymous request gets 401 with ``WWW-Authenticate: Token``."""
+def deprecated(new: str) -> str:
+    """The description of a filter kept under its old name (``config.api_schema`` marks it deprecated)."""
+    return f"Deprecated alias of {new}."
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+class ApiAuthMixin:
+    """Tokens first, so that an anonymous request gets 401 with ``WWW-Authenticate: Bearer``."""
+
+    authentication_classes = [PersonalTokenAuthentication, TokenAuthentication, SessionAuthentication]
     lookup_value_regex = r"\d+"
 
 
 class IsResearcher(permissions.BasePermission):
     """A researcher or study administrator (of some study; objects are then scoped to their studies)."""
 
-    message = "Only the study's researchers may read pseudonymous data."
+    message = _("Only the study's researchers may read pseudonymous data.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -124,6 +133,7 @@ class StudyViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = StudySerializer
     filterset_fields = ["code"]
+    ordering_fields = ["id", "code", "created_at"]
 
     def get_queryset(self):
         return studies_visible(self.request.user).order_by("code")
@@ -141,11 +151,13 @@ class WaveSerializer(serializers.ModelSerializer):
 
 
 class WaveFilter(django_filters.FilterSet):
-    study = django_filters.CharFilter(field_name="study__code")
+    study_id = IdFilter(field_name="study_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
+    study = django_filters.CharFilter(field_name="study__code", help_text=deprecated("study_code"))
 
     class Meta:
         model = Wave
-        fields = ["study", "code", "is_open"]
+        fields = ["study_id", "study_code", "code", "is_open", "study"]
 
 
 FlowRowSerializer = inline_serializer(
@@ -166,6 +178,7 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = WaveSerializer
     filterset_class = WaveFilter
+    ordering_fields = ["id", "code", "data_changed_at", "submitted"]
 
     def get_queryset(self):
         return waves_with_counts(waves_visible(self.request.user))
@@ -183,7 +196,7 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
         skip = request.query_params.getlist("skip")
         unknown = [rule for rule in skip if rule not in RULE_NAMES]
         if unknown:
-            raise ValidationError({"skip": f"unknown rules: {', '.join(unknown)}"})
+            raise ValidationError({"skip": [_("Unknown rules: %(rules)s") % {"rules": ", ".join(unknown)}]})
         return ApiResponse(wave_flow(wave=wave, rules={rule: False for rule in skip}))
 
 
@@ -195,9 +208,19 @@ class SchoolSerializer(serializers.ModelSerializer):
         fields = ["id", "study", "code", "name"]
 
 
+class SchoolFilter(django_filters.FilterSet):
+    study_id = IdFilter(field_name="study_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
+
+    class Meta:
+        model = School
+        fields = ["study_id", "study_code", "code"]
+
+
 class SchoolViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SchoolSerializer
-    filterset_fields = ["code"]
+    filterset_class = SchoolFilter
+    ordering_fields = ["id", "code"]
 
     def get_queryset(self):
         return schools_visible(self.request.user).select_related("study").order_by("study__code", "code")
@@ -212,16 +235,19 @@ class SchoolClassSerializer(serializers.ModelSerializer):
 
 
 class SchoolClassFilter(django_filters.FilterSet):
-    school = IdFilter(field_name="school_id")
+    school_id = IdFilter(field_name="school_id")
+    school_code = django_filters.CharFilter(field_name="school__code")
+    school = IdFilter(field_name="school_id", help_text=deprecated("school_id"))
 
     class Meta:
         model = SchoolClass
-        fields = ["school", "code"]
+        fields = ["school_id", "school_code", "code", "school"]
 
 
 class SchoolClassViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SchoolClassSerializer
     filterset_class = SchoolClassFilter
+    ordering_fields = ["id", "code"]
 
     def get_queryset(self):
         return classes_visible(self.request.user).select_related("school").order_by("school__code", "code")
@@ -243,13 +269,18 @@ class RespondentSerializer(serializers.ModelSerializer):
 
 
 class RespondentFilter(django_filters.FilterSet):
-    study = django_filters.CharFilter(field_name="study__code")
-    school = django_filters.CharFilter(field_name="school_class__school__code")
+    study_id = IdFilter(field_name="study_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
+    school_id = IdFilter(field_name="school_class__school_id")
+    school_code = django_filters.CharFilter(field_name="school_class__school__code")
+    class_id = IdFilter(field_name="school_class_id")
     class_code = django_filters.CharFilter(field_name="school_class__code")
+    study = django_filters.CharFilter(field_name="study__code", help_text=deprecated("study_code"))
+    school = django_filters.CharFilter(field_name="school_class__school__code", help_text=deprecated("school_code"))
 
     class Meta:
         model = Respondent
-        fields = ["study", "school", "class_code", "pid"]
+        fields = ["study_id", "study_code", "school_id", "school_code", "class_id", "class_code", "pid", "study", "school"]
 
 
 class RespondentViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
@@ -258,6 +289,7 @@ class RespondentViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RespondentSerializer
     permission_classes = [IsResearcher]
     filterset_class = RespondentFilter
+    ordering_fields = ["id", "pid"]
 
     def get_queryset(self):
         user = self.request.user
@@ -292,17 +324,27 @@ class ResponseSerializer(serializers.ModelSerializer):
 
 
 class ResponseFilter(django_filters.FilterSet):
-    wave = IdFilter(field_name="wave_id")
-    study = django_filters.CharFilter(field_name="wave__study__code")
-    school = django_filters.CharFilter(field_name="school_class__school__code")
+    wave_id = IdFilter(field_name="wave_id")
+    wave_code = django_filters.CharFilter(field_name="wave__code")
+    study_id = IdFilter(field_name="wave__study_id")
+    study_code = django_filters.CharFilter(field_name="wave__study__code")
+    school_id = IdFilter(field_name="school_class__school_id")
+    school_code = django_filters.CharFilter(field_name="school_class__school__code")
+    class_id = IdFilter(field_name="school_class_id")
     class_code = django_filters.CharFilter(field_name="school_class__code")
     pid = django_filters.CharFilter(field_name="respondent__pid")
     submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
     submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    wave = IdFilter(field_name="wave_id", help_text=deprecated("wave_id"))
+    study = django_filters.CharFilter(field_name="wave__study__code", help_text=deprecated("study_code"))
+    school = django_filters.CharFilter(field_name="school_class__school__code", help_text=deprecated("school_code"))
 
     class Meta:
         model = Response
-        fields = ["wave", "study", "school", "class_code", "pid", "status", "submitted_after", "submitted_before"]
+        fields = [
+            "wave_id", "wave_code", "study_id", "study_code", "school_id", "school_code", "class_id", "class_code", "pid",
+            "status", "submitted_after", "submitted_before", "wave", "study", "school",
+        ]
 
 
 class SubmitThrottle(AnonRateThrottle):
@@ -325,11 +367,16 @@ class SubmitResultSerializer(serializers.Serializer):
 
 
 class ResponseViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Responses of the user's studies (pid only), drafts and submitted; withdrawn children left out."""
+    """Responses of the user's studies (pid only), drafts and submitted; withdrawn children left out.
+
+    Paged by a cursor (``next``), up to 1,000 rows a page (``page_size``), in id order.
+    """
 
     serializer_class = ResponseSerializer
     permission_classes = [IsResearcher]
     filterset_class = ResponseFilter
+    pagination_class = IdCursorPages
+    ordering_fields = ["id"]
 
     def get_queryset(self):
         return (
@@ -356,31 +403,29 @@ class ResponseSubmitView(APIView):
     @extend_schema(
         request=SubmitSerializer,
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
-        responses={201: SubmitResultSerializer, 200: SubmitResultSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        responses={201: SubmitResultSerializer, 200: SubmitResultSerializer, 409: ErrorSerializer},
         auth=[],
     )
     def post(self, request):
         """Submit a student's answers once: the same Idempotency-Key gives the same submission."""
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
         if not key or len(key) > 64:
-            return ApiResponse({"detail": f"an {IDEMPOTENCY_HEADER} header (1..64 characters) is required"}, status=400)
+            raise ApiError(_("An Idempotency-Key header (1..64 characters) is required."), code="idempotency_key_required")
         body = SubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         response = self._student_response(request, data.get("access_code"), data.get("lang"))
-        if isinstance(response, ApiResponse):
-            return response
         if response.is_submitted:
             return self._replay(response, key)
         instrument = instrument_for(response.wave.instrument)
         errors = {}
         for code, value in data["answers"].items():
             if code not in instrument or not instrument[code].is_item:
-                errors[code] = "not an item of this questionnaire"
+                errors[code] = [_("Not an item of this questionnaire.")]
             elif value is not None and not instrument[code].allowed(value):
-                errors[code] = "not an allowed answer"
+                errors[code] = [_("Not an allowed answer.")]
         if errors:
-            return ApiResponse({"answers": errors}, status=400)
+            raise ValidationError({"answers": errors})
         lang = data.get("lang") or response.lang
         try:
             response_save_page(
@@ -401,11 +446,11 @@ class ResponseSubmitView(APIView):
             client = throttle.client_key(request)
             if throttle.is_locked(client=client, code=code):
                 throttle.record_failure(client=client, code=code)
-                return ApiResponse({"detail": "too many attempts; wait 15 minutes"}, status=429)
+                raise ApiError(_("Too many attempts; wait 15 minutes."), code="access_code_locked", status_code=429)
             access_code = access_code_resolve(code=code)
             if access_code is None:
                 throttle.record_failure(client=client, code=code)
-                return ApiResponse({"detail": "this access code is not valid"}, status=403)
+                raise ApiError(_("This access code is not valid."), code="access_code_invalid", status_code=403)
             throttle.record_success(client=client, code=code)
             try:
                 return response_open(access_code=access_code, lang=lang or LANGUAGES[0])
@@ -416,7 +461,9 @@ class ResponseSubmitView(APIView):
         response_id = request.session.get(SESSION_RESPONSE) if hasattr(request, "session") else None
         response = Response.objects.select_related("wave__instrument").filter(pk=response_id).first() if response_id else None
         if response is None:
-            return ApiResponse({"detail": "an access code (or the questionnaire's session) is required"}, status=401)
+            raise ApiError(
+                _("An access code (or the questionnaire's session) is required."), code="not_authenticated", status_code=401
+            )
         return response
 
     @staticmethod
@@ -425,7 +472,7 @@ class ResponseSubmitView(APIView):
 
     def _replay(self, response: Response, key: str):
         if response.submission_key and response.submission_key != key[:64]:
-            return ApiResponse({"detail": "these answers were submitted already"}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(_("These answers were submitted already."), code="already_submitted")
         return ApiResponse(self._result(response, created=False), status=status.HTTP_200_OK)
 
 
@@ -446,20 +493,28 @@ class ScoreSerializer(serializers.ModelSerializer):
 
 
 class ScoreFilter(django_filters.FilterSet):
-    wave = IdFilter(field_name="response__wave_id")
+    wave_id = IdFilter(field_name="response__wave_id")
+    wave_code = django_filters.CharFilter(field_name="response__wave__code")
+    study_code = django_filters.CharFilter(field_name="response__wave__study__code")
     pid = django_filters.CharFilter(field_name="response__respondent__pid")
+    wave = IdFilter(field_name="response__wave_id", help_text=deprecated("wave_id"))
 
     class Meta:
         model = Score
-        fields = ["wave", "pid"]
+        fields = ["wave_id", "wave_code", "study_code", "pid", "wave"]
 
 
 class ScoreViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Derived variables of submitted responses (``flag_speeding`` depends on the wave: see the exports and the flow)."""
+    """Derived variables of submitted responses (``flag_speeding`` depends on the wave: see the exports and the flow).
+
+    Paged by a cursor (``next``), up to 1,000 rows a page (``page_size``), in id order.
+    """
 
     serializer_class = ScoreSerializer
     permission_classes = [IsResearcher]
     filterset_class = ScoreFilter
+    pagination_class = IdCursorPages
+    ordering_fields = ["id"]
 
     def get_queryset(self):
         readable = responses_readable(self.request.user).filter(respondent__withdrawn_at__isnull=True)
