@@ -143,7 +143,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
 
     @extend_schema(responses=AnalysisRunProgressSerializer)
-    @action(detail=True)
+    @action(detail=True, pagination_class=None, filter_backends=[])
     def progress(self, request, pk=None):
         return Response(AnalysisRunProgressSerializer(self.get_object()).data)
 
@@ -151,7 +151,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         parameters=[OpenApiParameter("assignments", OpenApiTypes.BOOL, description="add the rows per pid")],
         responses={200: AnalysisRunResultsSerializer, 409: ErrorSerializer},
     )
-    @action(detail=True)
+    @action(detail=True, pagination_class=None, filter_backends=[])
     def results(self, request, pk=None):
         """The stored results of a succeeded run (409 otherwise); ``?assignments=1`` adds the rows per pid."""
         run = self.get_object()
@@ -164,13 +164,13 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(payload)
 
     @extend_schema(request=None, responses=AnalysisRunSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def cancel(self, request, pk=None):
         run = analysis_run_cancel(run=self.get_object())
         return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses={200: AnalysisRunSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def pin(self, request, pk=None):
         """Pin a succeeded run: exports and ``current`` use it until it is unpinned (moves the wave's pin)."""
         try:
@@ -180,7 +180,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=AnalysisRunSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def unpin(self, request, pk=None):
         run = analysis_run_unpin(run=self.get_object())
         return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)
@@ -192,7 +192,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ],
         responses=AnalysisRunSerializer,
     )
-    @action(detail=False)
+    @action(detail=False, pagination_class=None, filter_backends=[])
     def current(self, request):
         """The run in use for ``?wave_id=``: its pinned run, else its latest succeeded run (404 when none)."""
         return self._current(request, run_in_use)
@@ -204,7 +204,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ],
         responses=AnalysisRunSerializer,
     )
-    @action(detail=False)
+    @action(detail=False, pagination_class=None, filter_backends=[])
     def latest(self, request):
         """The latest succeeded run of ``?wave_id=`` (404 when none), pinned or not."""
         return self._current(request, run_latest_succeeded)

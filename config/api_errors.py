@@ -18,6 +18,8 @@ turns them into this body.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -119,7 +121,11 @@ def error_body(exc: exceptions.APIException) -> dict:
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler (status, headers, Http404 and PermissionDenied mapped), then the body in the one format."""
+    """DRF's handler (status, headers), then the body in the one format; Django's 404 and 403 mapped first."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

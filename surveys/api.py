@@ -189,7 +189,7 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
         ],
         responses={200: FlowRowSerializer},
     )
-    @action(detail=True, methods=["get"], permission_classes=[IsResearcher])
+    @action(detail=True, methods=["get"], permission_classes=[IsResearcher], pagination_class=None, filter_backends=[])
     def flow(self, request, pk=None):
         """Raw count, rows dropped by each rule in the specification's order, analytic count."""
         wave = self.get_object()
