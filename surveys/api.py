@@ -14,6 +14,7 @@ import datetime
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -46,7 +47,7 @@ from scoring.instrument import LANGUAGES
 from . import throttle
 from .access_codes import normalise_access_code
 from .exports import wave_flow
-from .instruments import instrument_for
+from .instruments import INSTRUMENT_TEXTS, instrument_for
 from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
 from .selectors import waves_with_counts
 from .services import ResponseClosed, access_code_resolve, response_open, response_save_page, response_submit
@@ -319,7 +320,10 @@ class ResponseSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_answers(self, obj) -> dict[str, int]:
         """Item answers keyed by dictionary code; only codes of the instrument's items (never free text)."""
-        items = set(instrument_for(obj.wave.instrument).item_codes)
+        cache = self.context.setdefault("item_codes", {})  # one set per instrument, not per row
+        items = cache.get(obj.wave.instrument_id)
+        if items is None:
+            items = cache[obj.wave.instrument_id] = set(instrument_for(obj.wave.instrument).item_codes)
         return {code: value for code, value in (obj.answers or {}).items() if code in items}
 
 
@@ -379,10 +383,13 @@ class ResponseViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id"]
 
     def get_queryset(self):
+        # Waves (with their instrument, without its long texts) are fetched once per page, not joined to every row.
+        waves = Wave.objects.select_related("instrument", "study").defer(*[f"instrument__{text}" for text in INSTRUMENT_TEXTS])
         return (
             responses_readable(self.request.user)
             .filter(respondent__withdrawn_at__isnull=True)
-            .select_related("respondent", "wave__instrument", "wave__study", "school_class__school")
+            .select_related("respondent", "school_class__school")
+            .prefetch_related(Prefetch("wave", queryset=waves))
             .order_by("id")
         )
 
@@ -518,7 +525,14 @@ class ScoreViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         readable = responses_readable(self.request.user).filter(respondent__withdrawn_at__isnull=True)
-        return Score.objects.filter(response__in=readable).select_related("response__respondent").order_by("id")
+        return (
+            Score.objects.filter(response__in=readable)
+            .select_related("response__respondent")
+            .only(  # not the response's answers: a score row needs its pid and wave only
+                "id", "response_id", "instrument_version", "scored_at", "values", "response__wave_id", "response__respondent__pid"
+            )
+            .order_by("id")
+        )
 
     def check_object_permissions(self, request, obj):  # the queryset is already scoped to the user's studies
         super().check_object_permissions(request, obj.response)
