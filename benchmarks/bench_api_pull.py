@@ -34,11 +34,11 @@ BENCH_DIR = ROOT / "var" / "bench"
 
 def _token() -> tuple[str, int]:
     """A personal token of a study administrator of the benchmark study, and the big wave's id."""
+    from django.contrib.auth import get_user_model
+
     from apitokens.services import api_token_create
     from schools.models import Membership
     from surveys.models import Study, Wave
-
-    from django.contrib.auth import get_user_model
 
     study = Study.objects.get(code="BENCH")
     user, _ = get_user_model().objects.get_or_create(username="bench-api")
