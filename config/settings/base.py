@@ -151,6 +151,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
 
+from config.api_docs import API_DESCRIPTION  # noqa: E402
 from config.api_rates import ANON_RATE, USER_RATE  # noqa: E402
 
 # The API (config/api_*.py): personal tokens first (401 then says "WWW-Authenticate: Bearer"), DRF's
@@ -177,7 +178,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Survey platform API",
-    "DESCRIPTION": "Studies, waves, pseudonymous responses, scores, exports and analysis runs.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api_schema.add_error_responses"],
     "SERVE_INCLUDE_SCHEMA": False,
