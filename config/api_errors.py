@@ -19,7 +19,8 @@ turns them into this body.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -41,6 +42,7 @@ ERROR_CODES: dict[str, str] = {
     "idempotency_key_required": "an Idempotency-Key header (1..64 characters) is required",
     "access_code_invalid": "the access code is not valid",
     "access_code_locked": "too many wrong access codes; wait 15 minutes",
+    "server_error": "the server failed; the request may be retried later",
 }
 
 _BUILT_IN = {
@@ -145,3 +147,24 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
+
+
+# --------------------------------------------------------------------------- outside DRF's views (config.urls)
+
+
+def _api_error(code: str, message, status_code: int) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": str(message), "fields": None}}, status=status_code)
+
+
+def page_not_found(request, exception):
+    """``handler404``: an unknown address under /api/ gets the API's error body, elsewhere Django's page."""
+    if request.path_info.startswith("/api/"):
+        return _api_error("not_found", _("Not found."), 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: the same for a server error."""
+    if request.path_info.startswith("/api/"):
+        return _api_error("server_error", _("A server error occurred."), 500)
+    return defaults.server_error(request)

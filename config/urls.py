@@ -16,3 +16,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/, a 404 or 500 outside the API's views gets the API's error body (config.api_errors).
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"

@@ -112,6 +112,8 @@ def test_the_schema_documents_the_new_names_and_marks_the_old_ones_deprecated(wo
         ("researcher", "delete", "/api/v1/studies/", 405, "method_not_allowed"),
         ("researcher", "get", "/api/v1/roster/", 403, "permission_denied"),
         ("teacher", "get", "/api/v1/roster/", 400, "invalid"),
+        ("researcher", "get", "/api/v1/no-such-list/", 404, "not_found"),
+        ("researcher", "get", "/api/v1/responses/abc/", 404, "not_found"),
     ],
 )
 def test_every_error_has_the_one_format_with_a_stable_code(world, api, role, method, url, status, code):
