@@ -12,7 +12,10 @@ stay.
 
 from __future__ import annotations
 
+import json
+import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AnalysisAssignment, AnalysisRun
+from .selectors import run_in_use, run_provenance
 
 
 class PinError(ValueError):
@@ -84,3 +88,12 @@ def analysis_assignments_prune(*, now=None) -> dict[int, int]:
                 AnalysisRun.objects.filter(pk=run_id).update(assignments_pruned_at=now)
             pruned[run_id] = deleted
     return pruned
+
+
+def export_bundle_add_run(*, path: Path, wave, stem: str) -> AnalysisRun | None:
+    """Write which run fed an export (``STEM_analysis_run.json``) into its zip; returns that run (None without one)."""
+    run = run_in_use(wave)
+    if run is not None:
+        with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{stem}_analysis_run.json", json.dumps(run_provenance(run), indent=2))
+    return run

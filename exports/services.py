@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.utils import timezone
 
-from analysis.selectors import run_in_use
+from analysis.pinning import export_bundle_add_run
 from schools.scoping import is_study_wide
 from surveys.dispatch import enqueue
 from surveys.exports import ExportOptions, bundle_write, export_basename, export_write
@@ -66,6 +66,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
                 wave=job.wave, options=options, path=data, progress=lambda done, total: _set_progress(job.pk, done, total)
             )
             bundle = bundle_write(result, Path(tmp) / f"{stem}.zip", stem)
+            job.analysis_run = export_bundle_add_run(path=bundle, wave=job.wave, stem=stem)  # which run fed it
             data.unlink()
             with open(bundle, "rb") as handle:
                 job.file.save(f"{job.pk}_{stem}.zip", File(handle), save=False)
@@ -80,7 +81,6 @@ def export_job_run(*, job_id: int) -> ExportJob:
     job.row_count = result.row_count
     job.flow = result.flow
     job.fingerprint = result.fingerprint
-    job.analysis_run = run_in_use(job.wave)  # the run whose clusters the file carries (pinned, else latest)
     job.finished_at = now
     job.expires_at = now + retention()
     job.save(update_fields=["status", "progress", "row_count", "flow", "fingerprint", "analysis_run", "finished_at", "expires_at", "file"])

@@ -1,5 +1,7 @@
 """Runs for a paper: a pinned run feeds exports and the API until unpinned; superseded unpinned runs are pruned."""
 
+import json
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -130,5 +132,9 @@ def test_the_export_job_records_the_run_that_fed_it(runs, settings, tmp_path):
     job = ExportJob.objects.create(wave=wave, options=ExportOptions().to_dict())
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportJob.Status.DONE and job.analysis_run == old
+    with zipfile.ZipFile(job.file.path) as archive:
+        name = next(name for name in archive.namelist() if name.endswith("_analysis_run.json"))
+        provenance = json.loads(archive.read(name))
+    assert provenance["analysis_run"] == old.pk and provenance["analysis_run_pinned"] is True
     researcher = MembershipFactory(user=UserFactory(username="res-exp"), role="researcher", study=wave.study).user
     assert token_client(researcher).get(f"/api/v1/exports/{job.pk}/").json()["analysis_run"] == old.pk
