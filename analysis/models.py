@@ -58,6 +58,13 @@ class AnalysisRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Pinned for a paper: exports and the API use this run of the wave until it is unpinned (analysis.pinning).
+    pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="pinned_analysis_runs"
+    )
+    # Superseded and not pinned: its per-respondent rows were deleted (results and provenance stay).
+    assignments_pruned_at = models.DateTimeField(_("assignments pruned at"), null=True, blank=True)
 
     @property
     def results(self) -> dict | None:
@@ -71,7 +78,8 @@ class AnalysisRun(models.Model):
                 fields=["wave"],
                 condition=models.Q(status__in=["queued", "running"]),
                 name="one_active_analysis_run_per_wave",
-            )
+            ),
+            models.UniqueConstraint(fields=["wave"], condition=models.Q(pinned_at__isnull=False), name="one_pinned_analysis_run_per_wave"),
         ]
         indexes = [models.Index(fields=["wave", "status", "-finished_at"])]
 

@@ -31,12 +31,30 @@ def run_latest_succeeded(wave: Wave) -> AnalysisRun | None:
     )
 
 
+def run_in_use(wave: Wave) -> AnalysisRun | None:
+    """The run that feeds exports and the API for ``wave``: its pinned run, else its latest succeeded run."""
+    pinned = AnalysisRun.objects.filter(wave=wave, pinned_at__isnull=False, status=AnalysisRun.Status.SUCCEEDED).first()
+    return pinned or run_latest_succeeded(wave)
+
+
+def run_provenance(run: AnalysisRun) -> dict:
+    """What an export says about the run that fed it (its codebook and metadata)."""
+    return {
+        "analysis_run": run.pk,
+        "analysis_run_pinned": run.pinned_at is not None,
+        "analysis_run_finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "analysis_run_data_fingerprint": run.data_fingerprint,
+        "analysis_run_code_version": run.code_version,
+    }
+
+
 def wave_derived_columns(wave: Wave) -> pd.DataFrame | None:
-    """``tatt``, ``traj_cluster``, ``traj_label`` by pid from the wave's latest succeeded run (None without one).
+    """``tatt``, ``traj_cluster``, ``traj_label`` by pid from the run in use (``run_in_use``; None without one).
 
     Respondents the run did not cluster or score are absent (their columns stay empty in a join).
+    The frame's ``attrs["analysis_run"]`` is the run's provenance (``run_provenance``).
     """
-    run = run_latest_succeeded(wave)
+    run = run_in_use(wave)
     if run is None:
         return None
     rows = list(
@@ -49,6 +67,7 @@ def wave_derived_columns(wave: Wave) -> pd.DataFrame | None:
     frame["tatt"] = pd.to_numeric(frame["tatt"], errors="coerce").astype("float64")
     frame["traj_cluster"] = pd.to_numeric(frame["traj_cluster"], errors="coerce").astype("Int64")
     frame["traj_label"] = frame["traj_label"].replace({"": None}).astype("object")
+    frame.attrs["analysis_run"] = run_provenance(run)
     return frame
 
 

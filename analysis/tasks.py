@@ -23,3 +23,11 @@ def analysis_run_task(self, run_id: int) -> None:
 def rebuild_changed_waves() -> list[int]:
     """Periodic (django-celery-beat): start a run of each open wave whose data changed since its last run."""
     return [run.pk for run in waves_rebuild_changed()]
+
+
+@shared_task(ignore_result=True)
+def prune_superseded_assignments() -> dict[int, int]:
+    """Periodic (django-celery-beat, daily): delete the assignments of superseded, unpinned runs."""
+    from .pinning import analysis_assignments_prune
+
+    return analysis_assignments_prune()

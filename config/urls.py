@@ -13,7 +13,12 @@ urlpatterns = [
     path("school/", include("schools.urls")),
     path("research/analysis/", include("analysis.urls")),
     path("research/exports/", include("exports.urls")),
+    path("research/tokens/", include("apitokens.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the staff pages' language switch
 ]
+
+# Under /api/, a 404 or 500 outside the API's views gets the API's error body (config.api_errors).
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"

@@ -33,7 +33,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExportJob
         fields = [
-            "id", "wave", "wave_code", "study", "options", "status", "progress", "row_count", "flow", "fingerprint",
+            "id", "wave", "wave_code", "study", "options", "status", "progress", "row_count", "flow", "fingerprint", "analysis_run",
             "created_at", "finished_at", "expires_at", "download_url",
         ]
         read_only_fields = fields

@@ -23,6 +23,10 @@ class ExportJob(models.Model):
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     flow = models.JSONField(_("cleaning flow"), default=list, blank=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
+    # The analysis run whose traj_cluster, traj_label and tatt the export carries (analysis.selectors.run_in_use).
+    analysis_run = models.ForeignKey(
+        "analysis.AnalysisRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="export_jobs", verbose_name=_("analysis run")
+    )
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="export_jobs")
     created_at = models.DateTimeField(auto_now_add=True)

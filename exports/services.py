@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.utils import timezone
 
+from analysis.pinning import export_bundle_add_run
 from schools.errors import error_reference_logged
 from schools.scoping import is_study_wide
 from schools.services import audit_record
@@ -77,6 +78,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
                 wave=job.wave, options=options, path=data, progress=lambda done, total: _set_progress(job.pk, done, total)
             )
             bundle = bundle_write(result, Path(tmp) / f"{stem}.zip", stem)
+            job.analysis_run = export_bundle_add_run(path=bundle, wave=job.wave, stem=stem)  # which run fed it
             data.unlink()
             with open(bundle, "rb") as handle:
                 job.file.save(f"{job.pk}_{stem}.zip", File(handle), save=False)
@@ -93,7 +95,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     job.fingerprint = result.fingerprint
     job.finished_at = now
     job.expires_at = now + retention()
-    job.save(update_fields=["status", "progress", "row_count", "flow", "fingerprint", "finished_at", "expires_at", "file"])
+    job.save(update_fields=["status", "progress", "row_count", "flow", "fingerprint", "analysis_run", "finished_at", "expires_at", "file"])
     return job
 
 

@@ -4,8 +4,10 @@ Same rules as the pages: 403 without a role for this kind of endpoint, 404 for
 a row outside the user's scope; querysets come from ``schools.scoping``.
 """
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -13,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response as ApiResponse
 
+from surveys.api import IdFilter, deprecated
 from surveys.models import School, SchoolClass
 
 from . import scoping, selectors, services
@@ -38,8 +41,8 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "username", "created_at"]
 
 
-NO_SUCH_USER = "no such user among this study's people or the accounts not yet in a study"
-NOT_YOUR_STUDY = "not a study you administer"
+NO_SUCH_USER = _("No such user among this study's people or the accounts not yet in a study.")
+NOT_YOUR_STUDY = _("Not a study you administer.")
 
 
 class MembershipInputSerializer(serializers.Serializer):
@@ -67,6 +70,8 @@ class MembershipViewSet(
     def get_queryset(self):
         return scoping.memberships_manageable(self.request.user).select_related("user").order_by("pk")
 
+    ordering_fields = ["id", "created_at", "role"]
+
     @extend_schema(request=MembershipInputSerializer, responses=MembershipSerializer)
     def create(self, request, *args, **kwargs):
         data = MembershipInputSerializer(data=request.data)
@@ -77,7 +82,7 @@ class MembershipViewSet(
             raise ValidationError({"study": NOT_YOUR_STUDY})
         keys = {key: values.pop(key) for key in ("user", "username", "email") if key in values}
         if len(keys) != 1:
-            raise ValidationError({"user": "give exactly one of user, username, email"})
+            raise ValidationError({"user": _("Give exactly one of user, username, email.")})
         lookup = {"user": "pk", "username": "username", "email": "email__iexact"}
         (key, value), = keys.items()
         users = scoping.users_nameable(request.user, study).filter(**{lookup[key]: value})
@@ -89,7 +94,7 @@ class MembershipViewSet(
             if values.get(key) is not None:
                 values[key] = in_study.filter(pk=values[key]).first()
                 if values[key] is None:  # the same for another study's and for none
-                    raise ValidationError({key: "no such place in this study"})
+                    raise ValidationError({key: _("No such place in this study.")})
         try:
             membership = services.membership_create(actor=request.user, **values)
         except DjangoValidationError as error:
@@ -135,13 +140,27 @@ class FollowUpInputSerializer(serializers.Serializer):
     close = serializers.BooleanField(default=False)
 
 
+class AlertFilter(django_filters.FilterSet):
+    school_id = IdFilter(field_name="school_id")
+    class_id = IdFilter(field_name="school_class_id")
+    wave_id = IdFilter(field_name="wave_id")
+    school = IdFilter(field_name="school_id", help_text=deprecated("school_id"))
+    school_class = IdFilter(field_name="school_class_id", help_text=deprecated("class_id"))
+    wave = IdFilter(field_name="wave_id", help_text=deprecated("wave_id"))
+
+    class Meta:
+        model = Alert
+        fields = ["status", "school_id", "class_id", "wave_id", "school", "school_class", "wave"]
+
+
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """The counsellor's queue: counsellors of the school and study administrators; every view is logged."""
 
     roles = scoping.ALERT_ROLES
     permission_classes = [IsAuthenticated, HasRole]
     serializer_class = AlertSerializer
-    filterset_fields = ["status", "school", "school_class", "wave"]
+    filterset_class = AlertFilter
+    ordering_fields = ["id", "created_at", "status"]
 
     def get_queryset(self):
         return scoping.alerts_visible(self.request.user).select_related(
@@ -196,6 +215,32 @@ class RosterRowSerializer(serializers.Serializer):
     needs_follow_up = serializers.BooleanField(allow_null=True)
 
 
+class RosterSerializer(serializers.Serializer):
+    school_class = serializers.IntegerField(help_text="the class's id")
+    wave = serializers.IntegerField(help_text="the wave's id")
+    completion = serializers.IntegerField(help_text="submitted, in % of the children expected (withdrawn left out)")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="children by status")
+    rows = RosterRowSerializer(many=True)
+
+
+class RosterQuerySerializer(serializers.Serializer):
+    class_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    wave_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    school_class = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text=deprecated("class_id"))
+    wave = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text=deprecated("wave_id"))
+
+    def validate(self, data):
+        class_id, wave_id = data.get("class_id", data.get("school_class")), data.get("wave_id", data.get("wave"))
+        errors = {}
+        if class_id is None:
+            errors["class_id"] = [_("This parameter is required.")]
+        if wave_id is None:
+            errors["wave_id"] = [_("This parameter is required.")]
+        if errors:
+            raise ValidationError(errors)
+        return {"class_id": class_id, "wave_id": wave_id}
+
+
 class RosterViewSet(viewsets.ViewSet):
     """Progress of one class on one wave (never answers or scores): teachers, school and study administrators."""
 
@@ -204,16 +249,17 @@ class RosterViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("school_class", int, required=True),
-            OpenApiParameter("wave", int, required=True),
+            OpenApiParameter("class_id", int, description="the class's id (required)"),
+            OpenApiParameter("wave_id", int, description="the wave's id (required)"),
+            OpenApiParameter("school_class", int, description=deprecated("class_id")),
+            OpenApiParameter("wave", int, description=deprecated("wave_id")),
         ],
-        responses=RosterRowSerializer(many=True),
+        responses=RosterSerializer,
     )
     def list(self, request):
-        try:
-            class_id, wave_id = int(request.query_params["school_class"]), int(request.query_params["wave"])
-        except (KeyError, ValueError):
-            raise ValidationError({"detail": "school_class and wave are required integers"}) from None
+        query = RosterQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        class_id, wave_id = query.validated_data["class_id"], query.validated_data["wave_id"]
         school_class = selectors.roster_class_get(user=request.user, class_id=class_id)
         wave = selectors.roster_wave_get(school_class=school_class, wave_id=wave_id)
         roster = selectors.roster_get(user=request.user, school_class=school_class, wave=wave, lang=get_language())

@@ -13,6 +13,8 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view, inline_serializer
@@ -24,6 +26,9 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from apitokens.authentication import PersonalTokenAuthentication
+from config.api_errors import ApiError, Conflict, ErrorSerializer
+from config.api_pagination import IdCursorPages
 from schools.models import STUDY_WIDE_ROLES
 from schools.scoping import (
     classes_visible,
@@ -42,19 +47,19 @@ from . import throttle
 from .access_codes import normalise_access_code
 from .entry import Refusal, access_code_enter, student_session_response
 from .exports import wave_flow
-from .instruments import instrument_for
+from .instruments import INSTRUMENT_TEXTS, instrument_for
 from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
 from .selectors import waves_with_counts
 from .services import ResponseClosed, response_save_page, response_submit
 
 RULE_NAMES = [name for name, _ in CLEANING_RULES]
+# refusal -> (message, stable error code, HTTP status)
 API_REFUSALS = {
-    Refusal.LOCKED: "too many attempts; wait 15 minutes",
-    Refusal.INVALID: "this access code is not valid",
-    Refusal.WITHDRAWN: "this respondent has withdrawn",
-    Refusal.CONSENT: "the guardian's consent has not been recorded",
+    Refusal.LOCKED: (_("Too many attempts; wait 15 minutes."), "access_code_locked", 429),
+    Refusal.INVALID: (_("This access code is not valid."), "access_code_invalid", 403),
+    Refusal.WITHDRAWN: (_("This respondent has withdrawn."), "respondent_withdrawn", 403),
+    Refusal.CONSENT: (_("The guardian's consent has not been recorded."), "consent_missing", 403),
 }
-API_REFUSAL_STATUS = {Refusal.LOCKED: 429}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ID = 2**63 - 1
 
@@ -73,7 +78,7 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class _BoundedIsoDateTimeField(IsoDateTimeField):
-    default_error_messages = {"range": "Enter a date and time between 1900 and 2999."}
+    default_error_messages = {"range": _("Enter a date and time between 1900 and 2999.")}
 
     def to_python(self, value):
         try:
@@ -94,17 +99,22 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
 # --------------------------------------------------------------------------- authentication and permissions
 
 
-class ApiAuthMixin:
-    """Token first, so that an anonymous request gets 401 with ``WWW-Authenticate: Token``."""
+def deprecated(new: str) -> str:
+    """The description of a filter kept under its old name (``config.api_schema`` marks it deprecated)."""
+    return f"Deprecated alias of {new}."
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+class ApiAuthMixin:
+    """Tokens first, so that an anonymous request gets 401 with ``WWW-Authenticate: Bearer``."""
+
+    authentication_classes = [PersonalTokenAuthentication, TokenAuthentication, SessionAuthentication]
     lookup_value_regex = r"\d+"
 
 
 class IsResearcher(permissions.BasePermission):
     """A researcher or study administrator (of some study; objects are then scoped to their studies)."""
 
-    message = "Only the study's researchers may read pseudonymous data."
+    message = _("Only the study's researchers may read pseudonymous data.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -131,6 +141,7 @@ class StudyViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = StudySerializer
     filterset_fields = ["code"]
+    ordering_fields = ["id", "code", "created_at"]
 
     def get_queryset(self):
         return studies_visible(self.request.user).order_by("code")
@@ -148,11 +159,13 @@ class WaveSerializer(serializers.ModelSerializer):
 
 
 class WaveFilter(django_filters.FilterSet):
-    study = django_filters.CharFilter(field_name="study__code")
+    study_id = IdFilter(field_name="study_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
+    study = django_filters.CharFilter(field_name="study__code", help_text=deprecated("study_code"))
 
     class Meta:
         model = Wave
-        fields = ["study", "code", "is_open"]
+        fields = ["study_id", "study_code", "code", "is_open", "study"]
 
 
 FlowRowSerializer = inline_serializer(
@@ -173,6 +186,7 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = WaveSerializer
     filterset_class = WaveFilter
+    ordering_fields = ["id", "code", "data_changed_at", "submitted"]
 
     def get_queryset(self):
         return waves_with_counts(waves_visible(self.request.user))
@@ -183,14 +197,14 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
         ],
         responses={200: FlowRowSerializer},
     )
-    @action(detail=True, methods=["get"], permission_classes=[IsResearcher])
+    @action(detail=True, methods=["get"], permission_classes=[IsResearcher], pagination_class=None, filter_backends=[])
     def flow(self, request, pk=None):
         """Raw count, rows dropped by each rule in the specification's order, analytic count."""
         wave = self.get_object()
         skip = request.query_params.getlist("skip")
         unknown = [rule for rule in skip if rule not in RULE_NAMES]
         if unknown:
-            raise ValidationError({"skip": f"unknown rules: {', '.join(unknown)}"})
+            raise ValidationError({"skip": [_("Unknown rules: %(rules)s") % {"rules": ", ".join(unknown)}]})
         return ApiResponse(wave_flow(wave=wave, rules={rule: False for rule in skip}))
 
 
@@ -202,9 +216,19 @@ class SchoolSerializer(serializers.ModelSerializer):
         fields = ["id", "study", "code", "name"]
 
 
+class SchoolFilter(django_filters.FilterSet):
+    study_id = IdFilter(field_name="study_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
+
+    class Meta:
+        model = School
+        fields = ["study_id", "study_code", "code"]
+
+
 class SchoolViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SchoolSerializer
-    filterset_fields = ["code"]
+    filterset_class = SchoolFilter
+    ordering_fields = ["id", "code"]
 
     def get_queryset(self):
         return schools_visible(self.request.user).select_related("study").order_by("study__code", "code")
@@ -219,16 +243,19 @@ class SchoolClassSerializer(serializers.ModelSerializer):
 
 
 class SchoolClassFilter(django_filters.FilterSet):
-    school = IdFilter(field_name="school_id")
+    school_id = IdFilter(field_name="school_id")
+    school_code = django_filters.CharFilter(field_name="school__code")
+    school = IdFilter(field_name="school_id", help_text=deprecated("school_id"))
 
     class Meta:
         model = SchoolClass
-        fields = ["school", "code"]
+        fields = ["school_id", "school_code", "code", "school"]
 
 
 class SchoolClassViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SchoolClassSerializer
     filterset_class = SchoolClassFilter
+    ordering_fields = ["id", "code"]
 
     def get_queryset(self):
         return classes_visible(self.request.user).select_related("school").order_by("school__code", "code")
@@ -251,13 +278,18 @@ class RespondentSerializer(serializers.ModelSerializer):
 
 
 class RespondentFilter(django_filters.FilterSet):
-    study = django_filters.CharFilter(field_name="study__code")
-    school = django_filters.CharFilter(field_name="school_class__school__code")
+    study_id = IdFilter(field_name="study_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
+    school_id = IdFilter(field_name="school_class__school_id")
+    school_code = django_filters.CharFilter(field_name="school_class__school__code")
+    class_id = IdFilter(field_name="school_class_id")
     class_code = django_filters.CharFilter(field_name="school_class__code")
+    study = django_filters.CharFilter(field_name="study__code", help_text=deprecated("study_code"))
+    school = django_filters.CharFilter(field_name="school_class__school__code", help_text=deprecated("school_code"))
 
     class Meta:
         model = Respondent
-        fields = ["study", "school", "class_code", "pid"]
+        fields = ["study_id", "study_code", "school_id", "school_code", "class_id", "class_code", "pid", "study", "school"]
 
 
 class RespondentViewSet(ApiAuthMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -266,6 +298,7 @@ class RespondentViewSet(ApiAuthMixin, mixins.ListModelMixin, viewsets.GenericVie
     serializer_class = RespondentSerializer
     permission_classes = [IsResearcher]
     filterset_class = RespondentFilter
+    ordering_fields = ["id", "pid"]
 
     def get_queryset(self):
         user = self.request.user
@@ -295,22 +328,35 @@ class ResponseSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_answers(self, obj) -> dict[str, int]:
         """Item answers keyed by dictionary code; only codes of the instrument's items (never free text)."""
-        items = set(instrument_for(obj.wave.instrument).item_codes)
+        cache = self.context.setdefault("item_codes", {})  # one set per instrument, not per row
+        items = cache.get(obj.wave.instrument_id)
+        if items is None:
+            items = cache[obj.wave.instrument_id] = set(instrument_for(obj.wave.instrument).item_codes)
         return {code: value for code, value in (obj.answers or {}).items() if code in items}
 
 
 class ResponseFilter(django_filters.FilterSet):
-    wave = IdFilter(field_name="wave_id")
-    study = django_filters.CharFilter(field_name="wave__study__code")
-    school = django_filters.CharFilter(field_name="school_class__school__code")
+    wave_id = IdFilter(field_name="wave_id")
+    wave_code = django_filters.CharFilter(field_name="wave__code")
+    study_id = IdFilter(field_name="wave__study_id")
+    study_code = django_filters.CharFilter(field_name="wave__study__code")
+    school_id = IdFilter(field_name="school_class__school_id")
+    school_code = django_filters.CharFilter(field_name="school_class__school__code")
+    class_id = IdFilter(field_name="school_class_id")
     class_code = django_filters.CharFilter(field_name="school_class__code")
     pid = django_filters.CharFilter(field_name="respondent__pid")
     submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
     submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    wave = IdFilter(field_name="wave_id", help_text=deprecated("wave_id"))
+    study = django_filters.CharFilter(field_name="wave__study__code", help_text=deprecated("study_code"))
+    school = django_filters.CharFilter(field_name="school_class__school__code", help_text=deprecated("school_code"))
 
     class Meta:
         model = Response
-        fields = ["wave", "study", "school", "class_code", "pid", "status", "submitted_after", "submitted_before"]
+        fields = [
+            "wave_id", "wave_code", "study_id", "study_code", "school_id", "school_code", "class_id", "class_code", "pid",
+            "status", "submitted_after", "submitted_before", "wave", "study", "school",
+        ]
 
 
 class SubmitThrottle(AnonRateThrottle):
@@ -333,17 +379,25 @@ class SubmitResultSerializer(serializers.Serializer):
 
 
 class ResponseViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Responses of the user's studies (pid only), drafts and submitted; withdrawn children left out."""
+    """Responses of the user's studies (pid only), drafts and submitted; withdrawn children left out.
+
+    Paged by a cursor (``next``), up to 1,000 rows a page (``page_size``), in id order.
+    """
 
     serializer_class = ResponseSerializer
     permission_classes = [IsResearcher]
     filterset_class = ResponseFilter
+    pagination_class = IdCursorPages
+    ordering_fields = ["id"]
 
     def get_queryset(self):
+        # Waves (with their instrument, without its long texts) are fetched once per page, not joined to every row.
+        waves = Wave.objects.select_related("instrument", "study").defer(*[f"instrument__{text}" for text in INSTRUMENT_TEXTS])
         return (
             responses_readable(self.request.user)
             .filter(respondent__withdrawn_at__isnull=True)
-            .select_related("respondent", "wave__instrument", "wave__study", "school_class__school")
+            .select_related("respondent", "school_class__school")
+            .prefetch_related(Prefetch("wave", queryset=waves))
             .order_by("id")
         )
 
@@ -367,31 +421,29 @@ class ResponseSubmitView(APIView):
     @extend_schema(
         request=SubmitSerializer,
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
-        responses={201: SubmitResultSerializer, 200: SubmitResultSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        responses={201: SubmitResultSerializer, 200: SubmitResultSerializer, 409: ErrorSerializer},
         auth=[],
     )
     def post(self, request):
         """Submit a student's answers once: the same Idempotency-Key gives the same submission."""
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
         if not key or len(key) > 64:
-            return ApiResponse({"detail": f"an {IDEMPOTENCY_HEADER} header (1..64 characters) is required"}, status=400)
+            raise ApiError(_("An Idempotency-Key header (1..64 characters) is required."), code="idempotency_key_required")
         body = SubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         response = self._student_response(request, data.get("access_code"), data.get("lang"))
-        if isinstance(response, ApiResponse):
-            return response
         if response.is_submitted:
             return self._replay(response, key)
         instrument = instrument_for(response.wave.instrument)
         errors = {}
         for code, value in data["answers"].items():
             if code not in instrument or not instrument[code].is_item:
-                errors[code] = "not an item of this questionnaire"
+                errors[code] = [_("Not an item of this questionnaire.")]
             elif value is not None and not instrument[code].allowed(value):
-                errors[code] = "not an allowed answer"
+                errors[code] = [_("Not an allowed answer.")]
         if errors:
-            return ApiResponse({"answers": errors}, status=400)
+            raise ValidationError({"answers": errors})
         lang = data.get("lang") or response.lang
         try:
             response_save_page(
@@ -411,11 +463,14 @@ class ResponseSubmitView(APIView):
         if code:
             entered = access_code_enter(code=normalise_access_code(code), client=throttle.client_of(request), lang=lang or LANGUAGES[0])
             if entered.response is None:
-                return ApiResponse({"detail": API_REFUSALS[entered.refusal]}, status=API_REFUSAL_STATUS.get(entered.refusal, 403))
+                message, error_code, status_code = API_REFUSALS[entered.refusal]
+                raise ApiError(message, code=error_code, status_code=status_code)
             return entered.response
         state = student_session_response(session=request.session) if hasattr(request, "session") else None
         if state is None or state.response is None:
-            return ApiResponse({"detail": "an access code (or the questionnaire's session) is required"}, status=401)
+            raise ApiError(
+                _("An access code (or the questionnaire's session) is required."), code="not_authenticated", status_code=401
+            )
         return state.response
 
     @staticmethod
@@ -424,7 +479,7 @@ class ResponseSubmitView(APIView):
 
     def _replay(self, response: Response, key: str):
         if response.submission_key and response.submission_key != key[:64]:
-            return ApiResponse({"detail": "these answers were submitted already"}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(_("These answers were submitted already."), code="already_submitted")
         return ApiResponse(self._result(response, created=False), status=status.HTTP_200_OK)
 
 
@@ -445,24 +500,41 @@ class ScoreSerializer(serializers.ModelSerializer):
 
 
 class ScoreFilter(django_filters.FilterSet):
-    wave = IdFilter(field_name="response__wave_id")
+    wave_id = IdFilter(field_name="response__wave_id")
+    wave_code = django_filters.CharFilter(field_name="response__wave__code")
+    study_code = django_filters.CharFilter(field_name="response__wave__study__code")
     pid = django_filters.CharFilter(field_name="response__respondent__pid")
+    wave = IdFilter(field_name="response__wave_id", help_text=deprecated("wave_id"))
 
     class Meta:
         model = Score
-        fields = ["wave", "pid"]
+        fields = ["wave_id", "wave_code", "study_code", "pid", "wave"]
 
 
 class ScoreViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Derived variables of submitted responses (``flag_speeding`` depends on the wave: see the exports and the flow)."""
+    """Derived variables of submitted responses (``flag_speeding`` depends on the wave: see the exports and the flow).
+
+    Paged by a cursor (``next``), up to 1,000 rows a page (``page_size``), in id order.
+    """
 
     serializer_class = ScoreSerializer
     permission_classes = [IsResearcher]
     filterset_class = ScoreFilter
+    pagination_class = IdCursorPages
+    ordering_fields = ["id"]
 
     def get_queryset(self):
-        readable = responses_readable(self.request.user).filter(respondent__withdrawn_at__isnull=True)
-        return Score.objects.filter(response__in=readable).select_related("response__respondent").order_by("id")
+        # responses_readable's rule (the studies the user researches) as joins, not an IN list rebuilt for every page
+        return (
+            Score.objects.filter(
+                response__wave__study__in=research_studies(self.request.user), response__respondent__withdrawn_at__isnull=True
+            )
+            .select_related("response__respondent")
+            .only(  # not the response's answers: a score row needs its pid and wave only
+                "id", "response_id", "instrument_version", "scored_at", "values", "response__wave_id", "response__respondent__pid"
+            )
+            .order_by("id")
+        )
 
     def check_object_permissions(self, request, obj):  # the queryset is already scoped to the user's studies
         super().check_object_permissions(request, obj.response)

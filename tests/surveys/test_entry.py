@@ -62,7 +62,7 @@ def test_way_in_the_phone_page_requires_consent(client, consent_required):
 
 def test_way_in_the_api_submit_requires_consent(consent_required):
     refused = _api_submit(APIClient(), {"access_code": consent_required.code, "answers": {"gender": 1}})
-    assert refused.status_code == 403 and "consent" in refused.json()["detail"]
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "consent_missing"
     assert not Response.objects.exists()
     _give_consent(consent_required)
     assert _api_submit(APIClient(), {"access_code": consent_required.code, "answers": {"gender": 1}}).status_code == 201

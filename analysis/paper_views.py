@@ -1,0 +1,87 @@
+"""Runs for a paper, on the researchers' pages: pin and unpin a run, its reproduction report (HTML, PDF).
+
+``?lang=zh-hans|en`` renders the report in that language (default: the
+page's); ``?download=1`` sends the HTML as a file.
+"""
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .pinning import PinError, analysis_run_pin, analysis_run_unpin
+from .reproduction import headers, report_lines, reproduction_pdf, run_reproduction
+from .views import _run_for, _succeeded
+
+LANGUAGES = ("zh-hans", "en")
+REPORT_CSS = Path(__file__).resolve().parent.parent / "static" / "analysis" / "reproduction.css"
+
+
+@login_required
+@require_POST
+def run_pin(request, pk: int):
+    run = _run_for(request, pk)
+    try:
+        analysis_run_pin(run=run, user=request.user)
+    except PinError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Run #%(id)s is pinned: exports of wave %(wave)s use it until it is unpinned.") % {"id": run.pk, "wave": run.wave})
+    return redirect("analysis:run_report", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_unpin(request, pk: int):
+    run = analysis_run_unpin(run=_run_for(request, pk))
+    messages.info(request, _("Run #%(id)s is no longer pinned: exports use the latest run.") % {"id": run.pk})
+    return redirect("analysis:run_report", pk=run.pk)
+
+
+def _language(request) -> str:
+    asked = request.GET.get("lang")
+    return asked if asked in LANGUAGES else translation.get_language()
+
+
+@login_required
+def run_reproduction_report(request, pk: int):
+    run = _succeeded(request, pk)
+    language = _language(request)
+    with translation.override(language):
+        reproduction = run_reproduction(run)
+        response = render(
+            request,
+            "analysis/reproduction.html",
+            {
+                "run": run,
+                "reproduction": reproduction,
+                "sections": reproduction.sections(),
+                "headers": headers(),
+                "lines": report_lines(reproduction),
+                "report_language": language,
+                "languages": LANGUAGES,
+                # a downloaded file has no site to fetch the stylesheet from (and no CSP): the CSS goes inside it
+                "inline_css": REPORT_CSS.read_text(encoding="utf-8") if request.GET.get("download") else "",
+            },
+        )
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-reproduction-{language}.html"'
+    return response
+
+
+@login_required
+def run_reproduction_pdf(request, pk: int):
+    run = _succeeded(request, pk)
+    language = _language(request)
+    with translation.override(language):
+        reproduction = run_reproduction(run)
+        title = _("Reproduction report: run #%(id)s of wave %(wave)s") % {"id": run.pk, "wave": run.wave}
+        content = reproduction_pdf(reproduction, title=title, lines=report_lines(reproduction))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-reproduction-{language}.pdf"'
+    return response
