@@ -6,10 +6,26 @@ first minimum, the merged cluster keeps the smaller index, Lance-Williams
 update in the same floating-point order. OM distances tie often, so another
 Ward implementation (scipy, fastcluster) can return another partition.
 
-On distinct sequences with counts w (first-appearance order), starting from
-D0(a, b) = 2 w_a w_b / (w_a + w_b) d(a, b) with ``members = w`` gives the merges
-of hclust on the full matrix (ward.D2: sqrt of that factor times d, squared
-inside as hclust does).
+On distinct items with counts (``weights``, items in order of first
+appearance), the result is that of hclust on the full N x N matrix. On that
+matrix hclust first merges the identical rows at height 0, one group at a time
+in order of first appearance, each group growing by its next row, and each of
+those merges moves the group's distances to everything else by the
+Lance-Williams formula. Closed-form weighted starting values are exact in real
+arithmetic but not to the last bit, and ties decide on the last bit, so those
+merges are replayed as hclust.f does them (spec "Exact Ward on distinct
+sequences"): a group's row of the U x U matrix is updated once per merged row
+(all rows of another item share one value), O(U x (N - U)) in all.
+
+hclust.f's nearest-neighbour list after those merges is the list it would
+build from scratch on the replayed matrix (the first minimum to the right of
+each row), whatever the order of the rows in the data: every height-0 update
+strictly increases a distance (``((m+s) y + (1+s) x) / (m+1+s) > y`` while
+``y < (1+s) x``, which Ward's values keep), so no row takes a new neighbour on
+an update, and a row whose neighbour was updated is rescanned for its first
+minimum. The replay checks the increase and refuses to go on without it
+(it would need a group of about 10^7 identical rows). ward.D2 squares the
+distances first and replays on the squares, as hclust.f does.
 """
 
 from dataclasses import dataclass
@@ -20,9 +36,9 @@ from numba import njit
 from analysis.core.distances import condensed_row_start
 
 WARD_METHODS = ("ward.D", "ward.D2")
+INFINITY = 1e300  # hclust.f's INF
 
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pair_index(i, j, n):
     if i < j:
         return condensed_row_start(i, n) + j
@@ -30,23 +46,13 @@ def _pair_index(i, j, n):
 
 
 @njit(cache=True)
-def _hclust_ward(diss, members, squared):
-    """hclust.f with iOpt 1 (ward.D) or 8 (ward.D2); overwrites diss and members."""
-    n = members.shape[0]
-    infinity = 1e300
-    active = np.ones(n, dtype=np.bool_)
+def _first_neighbours(diss, n):
+    """hclust.f's initial list: for each row, the first minimum to its right."""
     nearest = np.zeros(n, dtype=np.int64)
-    nearest_dist = np.full(n, infinity)
-    first = np.empty(n - 1, dtype=np.int64)
-    second = np.empty(n - 1, dtype=np.int64)
-    heights = np.empty(n - 1)
-    if squared:
-        for index in range(diss.shape[0]):
-            diss[index] = diss[index] * diss[index]
-
+    nearest_dist = np.full(n, INFINITY)
     jm = 0
     for i in range(n - 1):
-        dmin = infinity
+        dmin = INFINITY
         start = condensed_row_start(i, n)
         for j in range(i + 1, n):
             if dmin > diss[start + j]:
@@ -54,11 +60,23 @@ def _hclust_ward(diss, members, squared):
                 jm = j
         nearest[i] = jm
         nearest_dist[i] = dmin
+    return nearest, nearest_dist
 
+
+@njit(cache=True)
+def _agglomerate(diss, members, nearest, nearest_dist, squared):
+    """hclust.f's main loop (iOpt 1 = ward.D, 8 = ward.D2 on squared ``diss``) from a given
+    nearest-neighbour list; overwrites diss, members and the list."""
+    n = members.shape[0]
+    active = np.ones(n, dtype=np.bool_)
+    first = np.empty(n - 1, dtype=np.int64)
+    second = np.empty(n - 1, dtype=np.int64)
+    heights = np.empty(n - 1)
     im = 0
+    jm = 0
     jj = 0
     for step in range(n - 1):
-        dmin = infinity
+        dmin = INFINITY
         for i in range(n - 1):
             if active[i] and nearest_dist[i] < dmin:
                 dmin = nearest_dist[i]
@@ -71,7 +89,7 @@ def _hclust_ward(diss, members, squared):
         heights[step] = np.sqrt(dmin) if squared else dmin
         active[j2] = False
 
-        dmin = infinity
+        dmin = INFINITY
         d12 = diss[_pair_index(i2, j2, n)]
         for k in range(n):
             if active[k] and k != i2:
@@ -94,7 +112,7 @@ def _hclust_ward(diss, members, squared):
 
         for i in range(n - 1):
             if active[i] and (nearest[i] == i2 or nearest[i] == j2):
-                dmin = infinity
+                dmin = INFINITY
                 start = condensed_row_start(i, n)
                 for j in range(i + 1, n):
                     if active[j] and diss[start + j] < dmin:
@@ -106,19 +124,41 @@ def _hclust_ward(diss, members, squared):
 
 
 @njit(cache=True)
-def _weighted_start(condensed, weights, squared_root):
-    """D0(a, b) = f(a, b) * d(a, b), f = 2 w_a w_b / (w_a + w_b) (ward.D2: sqrt(f))."""
+def _replay_identical_merges(diss, weights):
+    """hclust.f's height-0 merges of each item's identical rows, in place on the U x U ``diss``.
+
+    Item a (weights in first-appearance order) absorbs its rows one at a time; the other items
+    are single rows while not yet absorbed (their later rows are identical to the first, so one
+    value stands for all) and whole once done. Returns False if an update did not increase.
+    """
     n = weights.shape[0]
-    out = np.empty_like(condensed)
-    for i in range(n - 1):
-        start = condensed_row_start(i, n)
-        wi = weights[i]
-        for j in range(i + 1, n):
-            factor = 2.0 * wi * weights[j] / (wi + weights[j])
-            if squared_root:
-                factor = np.sqrt(factor)
-            out[start + j] = factor * condensed[start + j]
-    return out
+    members = np.ones(n)
+    row = np.empty(n)
+    singleton = np.empty(n)
+    increasing = True
+    for a in range(n):
+        copies = int(weights[a])
+        if copies < 2:
+            continue
+        for k in range(n):
+            if k != a:
+                row[k] = diss[_pair_index(a, k, n)]
+                singleton[k] = row[k]
+        for size in range(1, copies):  # a's cluster of ``size`` rows absorbs one more row (d12 = 0)
+            cluster = float(size)
+            for k in range(n):
+                if k == a:
+                    continue
+                # hclust.f's operation order: ((mi + mk) d1 + (mj + mk) d2 - mk d12) / (mi + mj + mk)
+                value = (cluster + members[k]) * row[k] + (1.0 + members[k]) * singleton[k]
+                value = (value - members[k] * 0.0) / (cluster + 1.0 + members[k])
+                increasing = increasing and value > row[k]
+                row[k] = value
+        for k in range(n):
+            if k != a:
+                diss[_pair_index(a, k, n)] = row[k]
+        members[a] = weights[a]
+    return increasing
 
 
 @dataclass(frozen=True)
@@ -180,10 +220,17 @@ def _cut(first, second, n, k):
     return labels
 
 
-def ward_tree(condensed: np.ndarray, weights: np.ndarray | None = None, method: str = "ward.D") -> WardTree:
-    """Weighted Ward on condensed distances between distinct items (weights = counts).
+def ward_tree(
+    condensed: np.ndarray,
+    weights: np.ndarray | None = None,
+    method: str = "ward.D",
+) -> WardTree:
+    """hclust(method=) on the full data, computed on condensed distances between its distinct items.
 
-    With unit weights this is exactly hclust on the matrix. Memory: one working copy of the
+    ``weights`` are the items' counts, items in order of first appearance in the data (as
+    ``sequences.distinct_sequences`` orders them). The tree is the full data's after its height-0
+    merges: its leaves are the items, and ``cut(k)`` is the full tree's cut, mapped to the items.
+    Without weights this is exactly hclust on the matrix. Memory: one working copy of the
     condensed vector.
     """
     if method not in WARD_METHODS:
@@ -192,13 +239,16 @@ def ward_tree(condensed: np.ndarray, weights: np.ndarray | None = None, method: 
     n = int(round((1 + np.sqrt(1 + 8 * distances.size)) / 2))
     if n * (n - 1) // 2 != distances.size or n < 2:
         raise ValueError("condensed distances must describe at least 2 items")
-    members = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).copy()
-    if members.shape != (n,) or np.any(members <= 0):
-        raise ValueError("weights must be positive, one per item")
     squared = method == "ward.D2"
-    if weights is None:
-        working = distances.copy()
-    else:
-        working = _weighted_start(distances, members, squared)
-    first, second, heights = _hclust_ward(working, members, squared)
+    working = distances * distances if squared else distances.copy()  # hclust.f squares first for ward.D2
+    members = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).copy()
+    if members.shape != (n,) or np.any(members < 1) or np.any(members != np.round(members)):
+        raise ValueError("weights must be counts (whole numbers from 1), one per item")
+    if np.any(members > 1):
+        if not np.all(distances > 0):
+            raise ValueError("distinct items must be at a positive distance from each other")
+        if not _replay_identical_merges(working, members):
+            raise ValueError("a group of identical rows is too large for an exact replay of its merges")
+    nearest, nearest_dist = _first_neighbours(working, n)
+    first, second, heights = _agglomerate(working, members, nearest, nearest_dist, squared)
     return WardTree(first=first, second=second, heights=heights, method=method)
