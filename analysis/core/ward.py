@@ -37,6 +37,7 @@ from analysis.core.distances import condensed_row_start
 
 WARD_METHODS = ("ward.D", "ward.D2")
 INFINITY = 1e300  # hclust.f's INF
+_SHARED_PATHS_FROM = 64  # copies above which a row's repeated (start, size) pairs are updated once
 
 @njit(cache=True, inline="always")
 def _pair_index(i, j, n):
@@ -123,6 +124,58 @@ def _agglomerate(diss, members, nearest, nearest_dist, squared):
     return first, second, heights
 
 
+@njit(cache=True, inline="always")
+def _absorb_row(row, singleton, members, cluster, begin, end):
+    """One height-0 merge's update of row[begin:end]; returns how many values did not increase."""
+    stalled = 0
+    for k in range(begin, end):
+        # hclust.f: ((mi + mk) d1 + (mj + mk) d2 - mk d12) / (mi + mj + mk), mj = 1, d12 = 0 (and
+        # x - 0 is x: the last term changes no bit)
+        value = ((cluster + members[k]) * row[k] + (1.0 + members[k]) * singleton[k]) / (cluster + 1.0 + members[k])
+        stalled += value <= row[k]
+        row[k] = value
+    return stalled
+
+
+@njit(cache=True)
+def _absorb_all(row, members, copies):
+    """Item a's ``copies - 1`` height-0 merges on its row; returns how many updates did not increase.
+
+    A value's path depends only on its start (the distance to one of a's rows) and the other
+    item's size, and these repeat: a large group runs each distinct (start, size) pair once.
+    """
+    start = row.copy()
+    if copies <= _SHARED_PATHS_FROM:
+        stalled = 0
+        for size in range(1, copies):
+            stalled += _absorb_row(row, start, members, float(size), 0, row.shape[0])
+        return stalled
+    order = np.argsort(members, kind="mergesort")
+    order = order[np.argsort(start[order], kind="mergesort")]
+    path = np.empty(row.shape[0], dtype=np.int64)
+    unique = 0
+    for position in range(order.shape[0]):
+        k = order[position]
+        if position > 0:
+            previous = order[position - 1]
+            if start[k] != start[previous] or members[k] != members[previous]:
+                unique += 1
+        path[k] = unique
+    unique += 1
+    unique_start = np.empty(unique)
+    unique_members = np.empty(unique)
+    for k in range(row.shape[0]):
+        unique_start[path[k]] = start[k]
+        unique_members[path[k]] = members[k]
+    unique_row = unique_start.copy()
+    stalled = 0
+    for size in range(1, copies):
+        stalled += _absorb_row(unique_row, unique_start, unique_members, float(size), 0, unique)
+    for k in range(row.shape[0]):
+        row[k] = unique_row[path[k]]
+    return stalled
+
+
 @njit(cache=True)
 def _replay_identical_merges(diss, weights):
     """hclust.f's height-0 merges of each item's identical rows, in place on the U x U ``diss``.
@@ -133,32 +186,22 @@ def _replay_identical_merges(diss, weights):
     """
     n = weights.shape[0]
     members = np.ones(n)
-    row = np.empty(n)
-    singleton = np.empty(n)
-    increasing = True
+    row = np.empty(n - 1)
+    others = np.empty(n - 1)
+    stalled = 0
     for a in range(n):
         copies = int(weights[a])
         if copies < 2:
             continue
-        for k in range(n):
-            if k != a:
-                row[k] = diss[_pair_index(a, k, n)]
-                singleton[k] = row[k]
-        for size in range(1, copies):  # a's cluster of ``size`` rows absorbs one more row (d12 = 0)
-            cluster = float(size)
-            for k in range(n):
-                if k == a:
-                    continue
-                # hclust.f's operation order: ((mi + mk) d1 + (mj + mk) d2 - mk d12) / (mi + mj + mk)
-                value = (cluster + members[k]) * row[k] + (1.0 + members[k]) * singleton[k]
-                value = (value - members[k] * 0.0) / (cluster + 1.0 + members[k])
-                increasing = increasing and value > row[k]
-                row[k] = value
-        for k in range(n):
-            if k != a:
-                diss[_pair_index(a, k, n)] = row[k]
+        for k in range(n - 1):
+            other = k if k < a else k + 1
+            row[k] = diss[_pair_index(a, other, n)]
+            others[k] = members[other]
+        stalled += _absorb_all(row, others, copies)
+        for k in range(n - 1):
+            diss[_pair_index(a, k if k < a else k + 1, n)] = row[k]
         members[a] = weights[a]
-    return increasing
+    return stalled == 0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from tests.paths import REFERENCE_DIR
 
 
 def weighted_cluster_quality(square, labels, weights):
-    """Pair-by-pair transcription of WeightedCluster's clusterquality (RClusterQual)."""
+    """Pair-by-pair transcription of WeightedCluster's clusterquality (RClusterQual), except that a
+    one-row cluster's silhouette is 0 as in R's cluster::silhouette (WeightedCluster gives 1)."""
     n = len(weights)
     distance, pair_weight, same = [], [], []
     for i in range(n):
@@ -44,6 +45,18 @@ def weighted_cluster_quality(square, labels, weights):
     order = np.argsort(distance, kind="stable")
     smallest, largest = extreme(order), extreme(order[::-1])
 
+    # Hubert's Gamma and Somers' D: the Kendall loop over distinct distances, ascending
+    concordant = discordant = ties = below_same = below_different = 0.0
+    total_same, total_different = pair_weight[same].sum(), pair_weight[~same].sum()
+    for value in np.unique(distance):
+        at = distance == value
+        w_same, w_different = pair_weight[at & same].sum(), pair_weight[at & ~same].sum()
+        ties += w_same * w_different
+        concordant += w_different * below_same + w_same * (total_different - below_different - w_different)
+        discordant += w_same * below_different + w_different * (total_same - below_same - w_same)
+        below_same += w_same
+        below_different += w_different
+
     clusters = np.unique(labels)
     size = np.array([weights[labels == c].sum() for c in clusters])
     k, total_weight = len(clusters), weights.sum()
@@ -70,7 +83,7 @@ def weighted_cluster_quality(square, labels, weights):
             own_size = weights[own].sum()
             a = (0.0 if own_size <= 1 else a / (own_size - 1)) if individual else a / own_size
             b = min(others)
-            values.append(weights[i] * (b - a) / max(a, b))
+            values.append(0.0 if own_size <= 1 else weights[i] * (b - a) / max(a, b))
         return sum(values) / total_weight
 
     r2, ch = r2_ch(1)
@@ -79,6 +92,8 @@ def weighted_cluster_quality(square, labels, weights):
         "ASW": asw(True),
         "ASWw": asw(False),
         "PBC": -cov_xy / np.sqrt(cov_x * cov_y),
+        "HG": (concordant - discordant) / (concordant + discordant),
+        "HGSD": (concordant - discordant) / (concordant + discordant + ties),
         "HC": (within - smallest) / (largest - smallest),
         "R2": r2,
         "CH": ch,
