@@ -112,7 +112,7 @@ def state_distribution_plot(
     return figure
 
 
-QUALITY_MEASURES = ("ASW", "ASWw", "PBC", "HC")
+QUALITY_MEASURES = ("ASW", "ASWw", "PBC", "HG", "HC")
 
 
 def quality_plot(quality: Sequence[Mapping], *, chosen_k: int | None = None, title: str = "") -> Figure:
