@@ -24,7 +24,8 @@ strictly increases a distance (``((m+s) y + (1+s) x) / (m+1+s) > y`` while
 ``y < (1+s) x``, which Ward's values keep), so no row takes a new neighbour on
 an update, and a row whose neighbour was updated is rescanned for its first
 minimum. The replay checks the increase and refuses to go on without it
-(it would need a group of about 10^7 identical rows). ward.D2 squares the
+(rounding could hide it only in a group of tens of millions of identical rows;
+the relative increase is about 1 / m^2 at the m-th row). ward.D2 squares the
 distances first and replays on the squares, as hclust.f does.
 """
 
