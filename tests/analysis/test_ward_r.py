@@ -16,6 +16,7 @@ KS = range(2, 11)
 COHORTS = {
     "wave3600-seed101": lambda: analytic_cohort(3600, 101),  # 3,085 analytic rows
     "wave6000-seed202": lambda: analytic_cohort(6000, 202),  # 5,190
+    "wave8453-seed1": lambda: analytic_cohort(8453, 1),  # 7,279 (the former closed form is not R here)
     "wave9800-seed303": lambda: analytic_cohort(9800, 303),  # 8,455
     "groups6000x150-seed404": lambda: identical_groups_cohort(6000, 150, 404),  # large groups of identical rows
 }
