@@ -40,6 +40,7 @@ WARD_METHODS = ("ward.D", "ward.D2")
 INFINITY = 1e300  # hclust.f's INF
 _SHARED_PATHS_FROM = 64  # copies above which a row's repeated (start, size) pairs are updated once
 
+
 @njit(cache=True, inline="always")
 def _pair_index(i, j, n):
     if i < j:
