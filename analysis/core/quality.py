@@ -158,7 +158,7 @@ class _DistanceTable:
         return _gamma(same, self.weight - same)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # no pair off the tie: nan, as in C
 def _gamma(same, different):
     total_same, total_different = same.sum(), different.sum()
     concordant = discordant = ties = 0.0

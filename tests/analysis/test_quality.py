@@ -141,6 +141,19 @@ def test_weighted_silhouette_by_hand():
     assert quality.loc[2, "ASW"] == pytest.approx(expected, abs=1e-12)
 
 
+def test_a_one_row_cluster_scores_zero():
+    # points 0, 1 | 5 (alone), weights 1: as cluster::silhouette, s(5) = 0 (WeightedCluster: 1)
+    positions = np.array([0.0, 1.0, 5.0])
+    square = np.abs(positions[:, None] - positions[None])
+    quality = cluster_quality(square[np.triu_indices(3, 1)], np.ones(3), {2: np.array([0, 0, 1])})
+    expected = ((5 - 1) / 5 + (4 - 1) / 4 + 0.0) / 3
+    assert quality.loc[2, "ASW"] == pytest.approx(expected, abs=1e-15)
+    assert quality.loc[2, "ASWw"] == pytest.approx(((5 - 0.5) / 5 + (4 - 0.5) / 4 + 0.0) / 3, abs=1e-15)
+    # the same point counted twice is a cluster of two identical rows: a = 0, s = 1
+    doubled = cluster_quality(square[np.triu_indices(3, 1)], np.array([1.0, 1.0, 2.0]), {2: np.array([0, 0, 1])})
+    assert doubled.loc[2, "ASW"] == pytest.approx(((5.0 - 1) / 5 + (4.0 - 1) / 4 + 2 * 1.0) / 4, abs=1e-15)
+
+
 @pytest.mark.parametrize("near_ties", [False, True])
 def test_all_measures_equal_weightedcluster_transcription(near_ties):
     rng = np.random.default_rng(7)
