@@ -126,7 +126,7 @@ def state_distribution_plot(
     return figure
 
 
-QUALITY_MEASURES = ("ASW", "ASWw", "PBC", "HC")
+QUALITY_MEASURES = ("ASW", "ASWw", "PBC", "HG", "HC")
 
 
 def quality_plot(quality: Sequence[Mapping], *, chosen_k: int | None = None, title: str = "", tr: Translate = _same) -> Figure:

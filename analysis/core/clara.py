@@ -10,7 +10,7 @@ at O(U x k) plus a bounded cache of distance columns to medoids, which repeat
 across samples.
 
 Quality on this path is estimated: the measures of ``quality.cluster_quality``
-(ASW, PBC, HC, R2, CH, ...) are computed exactly on a random subsample of
+(ASW, PBC, HG, HC, R2, CH, ...) are computed exactly on a random subsample of
 respondents; AMS (the medoid-based silhouette, (d2 - d1) / max(d1, d2) with d1,
 d2 the distances to the nearest and second-nearest medoid) and the mean distance
 to the medoid are computed on all sequences.

@@ -5,17 +5,29 @@ expanded to the full N), which gives the values of the unweighted measures on
 the full data. One pass over the condensed distances accumulates, for every
 item i and every atom g of the common refinement of all partitions,
 ``S[i, g] = sum_j w_j d(i, j)`` and the same with d^2; all measures of all
-partitions follow from these sums. Hubert's C needs the weighted distribution
-of the distances, taken from one histogram pass (exact: a bin that straddles a
-cut-off and holds different values is gathered and sorted).
+partitions follow from these sums. Hubert's C and Gamma need, for every distinct
+distance value (equal to the last bit, as WeightedCluster's map keyed by the
+double), the pair weight within and between clusters: one more pass files each
+pair under its value (a hash table on the bits) and under the pattern of
+partitions that put its two items together.
 
 Columns: ASW (WeightedCluster's ASWi: a(i) divides by the cluster weight minus 1,
 which equals the ordinary silhouette on the full data), ASWw (divides by the
-cluster weight), PBC (point-biserial correlation), HC (Hubert's C), R2 and CH
-(pseudo R2 and Calinski-Harabasz on distances), R2sq and CHsq (on squared distances).
+cluster weight), PBC (point-biserial correlation), HG (Hubert's Gamma: Goodman
+and Kruskal's gamma between the distance and "in different clusters"), HGSD
+(Somers' D, ties on the distance counted), HC (Hubert's C), R2 and CH (pseudo R2
+and Calinski-Harabasz on distances), R2sq and CHsq (on squared distances); HG
+and HGSD as WeightedCluster's ``clusterquality`` computes them, pair weights
+2 w_i w_j and the diagonal w_i^2 at distance 0 included.
+
+Silhouettes follow R's ``cluster::silhouette``: the member of a one-row cluster
+(cluster weight at most 1) scores 0, where WeightedCluster's formula gives 1;
+a(i) = b(i) scores 0. Weighted as WeightedCluster weights them: the mean of
+w_i s(i) over the total weight.
 """
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -23,9 +35,10 @@ from numba import get_num_threads, njit, prange
 
 from analysis.core.distances import condensed_row_start
 
-QUALITY_COLUMNS = ("ASW", "ASWw", "PBC", "HC", "R2", "CH", "R2sq", "CHsq")
+QUALITY_COLUMNS = ("ASW", "ASWw", "PBC", "HG", "HGSD", "HC", "R2", "CH", "R2sq", "CHsq")
 MAX_ATOMS = 64
-HISTOGRAM_BINS = 1 << 16
+MAX_PATTERNS = 16
+_FIBONACCI = np.uint64(11400714819323198485)  # 2^64 / golden ratio, for multiplicative hashing
 
 
 def _balanced_row_ranges(n: int, n_tasks: int) -> np.ndarray:
@@ -62,98 +75,107 @@ def _group_sums(condensed, weights, groups, n_groups, bounds):
     return sums, squares
 
 
-@njit(cache=True, parallel=True)
-def _histogram(condensed, weights, scale, n_bins, bounds):
-    """Per task and bin: total pair weight (2 w_i w_j), weighted sum, min and max of its distances."""
-    n = weights.shape[0]
-    n_tasks = bounds.shape[0] - 1
-    weight = np.zeros((n_tasks, n_bins))
-    total = np.zeros((n_tasks, n_bins))
-    low = np.full((n_tasks, n_bins), np.inf)
-    high = np.full((n_tasks, n_bins), -np.inf)
-    for task in prange(n_tasks):
-        for i in range(bounds[task], bounds[task + 1]):
-            start = condensed_row_start(i, n)
-            for j in range(i + 1, n):
-                d = condensed[start + j]
-                b = min(int(d * scale), n_bins - 1)
-                ww = 2.0 * weights[i] * weights[j]
-                weight[task, b] += ww
-                total[task, b] += ww * d
-                if d < low[task, b]:
-                    low[task, b] = d
-                if d > high[task, b]:
-                    high[task, b] = d
-    return weight, total, low, high
+@njit(cache=True, inline="always")
+def _slot(key, shift):
+    return np.int64((np.uint64(key) * _FIBONACCI) >> np.uint64(shift))
 
 
-@njit(cache=True)
-def _gather_bin(condensed, weights, scale, n_bins, wanted):
+@njit(cache=True, nogil=True)
+def _pair_table(bits, weights, groups, pattern_of, n_patterns, begin, end):
+    """Rows begin..end-1: for each distinct distance (its bits), the pair weight 2 w_i w_j of each
+    pattern; returns the distances' bits and the n_values x n_patterns weights."""
     n = weights.shape[0]
+    capacity_bits = 12
+    capacity = np.int64(1) << capacity_bits
+    slot_key = np.zeros(capacity, dtype=np.int64)
+    slot_code = np.full(capacity, -1, dtype=np.int64)
+    keys = np.empty(capacity // 2, dtype=np.int64)
+    table = np.zeros((capacity // 2, n_patterns))
     count = 0
-    for index in range(condensed.shape[0]):
-        if min(int(condensed[index] * scale), n_bins - 1) == wanted:
-            count += 1
-    values = np.empty(count)
-    pair_weights = np.empty(count)
-    filled = 0
-    for i in range(n - 1):
+    for i in range(begin, end):
         start = condensed_row_start(i, n)
+        wi = 2.0 * weights[i]
+        patterns = pattern_of[groups[i]]
         for j in range(i + 1, n):
-            d = condensed[start + j]
-            if min(int(d * scale), n_bins - 1) == wanted:
-                values[filled] = d
-                pair_weights[filled] = 2.0 * weights[i] * weights[j]
-                filled += 1
-    return values[:filled], pair_weights[:filled]
+            key = bits[start + j]
+            slot = _slot(key, 64 - capacity_bits)
+            while slot_code[slot] >= 0 and slot_key[slot] != key:
+                slot = (slot + 1) & (capacity - 1)
+            code = slot_code[slot]
+            if code < 0:
+                code = count
+                count += 1
+                slot_key[slot], slot_code[slot], keys[code] = key, code, key
+                if count == capacity // 2:  # grow: load stays at most one half
+                    capacity_bits += 1
+                    capacity = np.int64(1) << capacity_bits
+                    slot_key = np.zeros(capacity, dtype=np.int64)
+                    slot_code = np.full(capacity, -1, dtype=np.int64)
+                    for old in range(count):
+                        slot = _slot(keys[old], 64 - capacity_bits)
+                        while slot_code[slot] >= 0:
+                            slot = (slot + 1) & (capacity - 1)
+                        slot_key[slot], slot_code[slot] = keys[old], old
+                    grown_keys = np.empty(capacity // 2, dtype=np.int64)
+                    grown_keys[:count] = keys[:count]
+                    grown_table = np.zeros((capacity // 2, n_patterns))
+                    grown_table[:count] = table[:count]
+                    keys, table = grown_keys, grown_table
+            table[code, patterns[groups[j]]] += wi * weights[j]
+    return keys[:count], table[:count]
 
 
-class _DistanceDistribution:
-    """Weighted distribution of all pair distances (diagonal included, at 0) for Hubert's C."""
+class _DistanceTable:
+    """Every distinct distance value (ascending; 0 holds the diagonal, together in every partition)
+    with its pair weight per pattern of partitions putting the pair together."""
 
-    def __init__(self, condensed, weights, bounds):
-        self._condensed, self._weights = condensed, weights
-        top = float(condensed.max()) if condensed.size else 0.0
-        self._scale = (HISTOGRAM_BINS - 1) / top if top > 0 else 0.0
-        per_task = _histogram(condensed, weights, self._scale, HISTOGRAM_BINS, bounds)
-        weight, total = per_task[0].sum(axis=0), per_task[1].sum(axis=0)
-        low, high = per_task[2].min(axis=0), per_task[3].max(axis=0)
-        diagonal = float(np.sum(weights * weights))
-        weight[0] += diagonal
-        low[0] = 0.0
-        high[0] = max(high[0], 0.0)
-        self._weight, self._total, self._low, self._high = weight, total, low, high
-        self._gathered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def _bin_entries(self, b):
-        if b not in self._gathered:
-            values, weights = _gather_bin(self._condensed, self._weights, self._scale, HISTOGRAM_BINS, b)
-            if b == 0:
-                values = np.append(values, 0.0)
-                weights = np.append(weights, float(np.sum(self._weights**2)))
-            order = np.argsort(values, kind="stable")
-            self._gathered[b] = (values[order], weights[order])
-        return self._gathered[b]
+    def __init__(self, condensed, weights, groups, pattern_of, n_patterns, diagonal_pattern, bounds):
+        bits = condensed.view(np.int64)
+        tasks = [(int(bounds[t]), int(bounds[t + 1])) for t in range(bounds.size - 1)]
+        with ThreadPoolExecutor(max_workers=get_num_threads()) as pool:
+            parts = list(
+                pool.map(lambda r: _pair_table(bits, weights, groups, pattern_of, n_patterns, *r), tasks)
+            )
+        keys = np.concatenate([np.zeros(1, dtype=np.int64)] + [part[0] for part in parts])
+        tables = np.concatenate([np.zeros((1, n_patterns))] + [part[1] for part in parts])
+        tables[0, diagonal_pattern] = float(np.sum(weights * weights))
+        self.values, inverse = np.unique(keys.view(np.float64), return_inverse=True)
+        self.table = np.zeros((self.values.size, n_patterns))
+        np.add.at(self.table, inverse.ravel(), tables)
+        self.weight = self.table.sum(axis=1)
 
     def extreme_sum(self, budget: float, smallest: bool) -> float:
-        """Sum of the smallest (or largest) distances carrying total pair weight `budget`."""
-        bins = np.nonzero(self._weight > 0)[0]
-        if not smallest:
-            bins = bins[::-1]
-        cumulative = np.cumsum(self._weight[bins])
-        full = np.searchsorted(cumulative, budget, side="right")
-        result = float(np.sum(self._total[bins[:full]]))
-        remaining = budget - (cumulative[full - 1] if full else 0.0)
-        if full == bins.size or remaining <= 0:
-            return result
-        b = int(bins[full])
-        if self._low[b] == self._high[b]:
-            return result + remaining * self._low[b]
-        values, weights = self._bin_entries(b)
-        if not smallest:
-            values, weights = values[::-1], weights[::-1]
-        taken = np.minimum(weights, np.maximum(remaining - np.concatenate([[0.0], np.cumsum(weights)[:-1]]), 0.0))
-        return result + float(np.sum(taken * values))
+        """Sum of the smallest (or largest) distances carrying total pair weight ``budget``."""
+        values, weights = (self.values, self.weight) if smallest else (self.values[::-1], self.weight[::-1])
+        before = np.concatenate([[0.0], np.cumsum(weights)[:-1]])
+        taken = np.clip(budget - before, 0.0, weights)
+        return float(np.sum(taken * values))
+
+    def gamma(self, together: np.ndarray) -> tuple[float, float]:
+        """Hubert's Gamma and Somers' D for the partition that puts the patterns ``together`` in
+        one cluster, in WeightedCluster's order of operations."""
+        same = self.table[:, together].sum(axis=1)
+        return _gamma(same, self.weight - same)
+
+
+@njit(cache=True, error_model="numpy")  # no pair off the tie: nan, as in C
+def _gamma(same, different):
+    total_same, total_different = same.sum(), different.sum()
+    concordant = discordant = ties = 0.0
+    below_same = below_different = 0.0
+    for v in range(same.shape[0]):
+        if same[v] + different[v] <= 0:
+            continue
+        ties += different[v] * same[v]
+        concordant += different[v] * below_same
+        discordant += same[v] * below_different
+        below_same += same[v]
+        below_different += different[v]
+        concordant += same[v] * (total_different - below_different)
+        discordant += different[v] * (total_same - below_same)
+    return (concordant - discordant) / (concordant + discordant), (concordant - discordant) / (
+        concordant + discordant + ties
+    )
 
 
 def _common_refinement(label_rows: np.ndarray) -> tuple[np.ndarray, int]:
@@ -162,7 +184,16 @@ def _common_refinement(label_rows: np.ndarray) -> tuple[np.ndarray, int]:
     return atoms.astype(np.int64), int(atoms.max()) + 1
 
 
-def _measures(sums, squares, weights, labels, distribution) -> dict[str, float]:
+def _patterns(group_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For groups labelled by each partition (partitions x groups): the pattern id of each pair of
+    groups, and for each pattern which partitions put such a pair together (patterns x partitions)."""
+    together = group_labels[:, :, None] == group_labels[:, None, :]  # partitions x groups x groups
+    masks, pattern_of = np.unique(together.reshape(together.shape[0], -1).T, axis=0, return_inverse=True)
+    n_groups = group_labels.shape[1]
+    return pattern_of.reshape(n_groups, n_groups).astype(np.int64), masks
+
+
+def _measures(sums, squares, weights, labels, distances: _DistanceTable, together) -> dict[str, float]:
     k = int(labels.max()) + 1
     cluster_weight = np.bincount(labels, weights=weights, minlength=k)
     total_weight = cluster_weight.sum()
@@ -170,7 +201,8 @@ def _measures(sums, squares, weights, labels, distribution) -> dict[str, float]:
     own = sums[rows, labels]
     own_sq = squares[rows, labels]
 
-    a_individual = np.where(cluster_weight[labels] > 1.0, own / np.maximum(cluster_weight[labels] - 1.0, 1e-300), 0.0)
+    alone = cluster_weight[labels] <= 1.0  # a one-row cluster: cluster::silhouette scores 0
+    a_individual = own / np.where(alone, 1.0, cluster_weight[labels] - 1.0)
     a_weighted = own / cluster_weight[labels]
     mean_to_cluster = sums / cluster_weight
     mean_to_cluster[rows, labels] = np.inf
@@ -179,7 +211,7 @@ def _measures(sums, squares, weights, labels, distribution) -> dict[str, float]:
     def silhouette(a):
         denominator = np.maximum(a, b)
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.where(denominator > 0, (b - a) / denominator, 0.0)
+            s = np.where(alone | (a == b), 0.0, (b - a) / denominator)
         return float(np.sum(weights * s) / total_weight)
 
     within = np.bincount(labels, weights=weights * own, minlength=k)  # sum over ordered pairs i != j
@@ -203,9 +235,10 @@ def _measures(sums, squares, weights, labels, distribution) -> dict[str, float]:
     cov = within_sum / pair_weight - mean_same * mean_d
     pbc = -cov / np.sqrt(var_d * var_same)
 
-    smallest = distribution.extreme_sum(same_weight, smallest=True)
-    largest = distribution.extreme_sum(same_weight, smallest=False)
+    smallest = distances.extreme_sum(same_weight, smallest=True)
+    largest = distances.extreme_sum(same_weight, smallest=False)
     hc = (within_sum - smallest) / (largest - smallest) if largest > smallest else np.nan
+    hg, hgsd = distances.gamma(together)
 
     r2, ch = r2_and_ch(within, total)
     r2sq, chsq = r2_and_ch(within_sq, total_sq)
@@ -213,6 +246,8 @@ def _measures(sums, squares, weights, labels, distribution) -> dict[str, float]:
         "ASW": silhouette(a_individual),
         "ASWw": silhouette(a_weighted),
         "PBC": float(pbc),
+        "HG": float(hg),
+        "HGSD": float(hgsd),
         "HC": float(hc),
         "R2": float(r2),
         "CH": float(ch),
@@ -237,15 +272,24 @@ def cluster_quality(
     if any(np.unique(row).size < 2 for row in label_rows):
         raise ValueError("every partition needs at least two clusters")
     bounds = _balanced_row_ranges(n, 4 * get_num_threads())
-    distribution = _DistanceDistribution(condensed, weights, bounds)
 
     atoms, n_atoms = _common_refinement(label_rows)
-    if n_atoms <= MAX_ATOMS:  # tree cuts: one pass for all k
-        batches = [(atoms, n_atoms, range(len(keys)))]
-    else:
-        batches = [(row, int(row.max()) + 1, [p]) for p, row in enumerate(label_rows)]
+    batches = []
+    if n_atoms <= MAX_ATOMS:  # tree cuts: one pass of each kind for all k
+        first_of_atom = np.unique(atoms, return_index=True)[1]
+        pattern_of, masks = _patterns(label_rows[:, first_of_atom])
+        if masks.shape[0] <= MAX_PATTERNS:
+            batches = [(atoms, n_atoms, range(len(keys)), pattern_of, masks)]
+    if not batches:
+        pairs = np.eye(2, dtype=bool)
+        for p, row in enumerate(label_rows):
+            n_groups = int(row.max()) + 1
+            same = np.eye(n_groups, dtype=np.int64)
+            batches.append((row, n_groups, [p], same, np.repeat(pairs[:, [1]], len(keys), axis=1)))
     rows = {}
-    for groups, n_groups, batch in batches:
+    for groups, n_groups, batch, pattern_of, masks in batches:
+        diagonal = int(pattern_of[0, 0])  # a group with itself: together in every partition
+        distances = _DistanceTable(condensed, weights, groups, pattern_of, masks.shape[0], diagonal, bounds)
         per_task_sums, per_task_squares = _group_sums(condensed, weights, groups, n_groups, bounds)
         atom_sums, atom_squares = per_task_sums.sum(axis=0), per_task_squares.sum(axis=0)
         for p in batch:
@@ -255,7 +299,9 @@ def cluster_quality(
             k = int(labels.max()) + 1
             aggregate = np.zeros((n_groups, k))
             aggregate[np.arange(n_groups), group_to_cluster] = 1.0
-            rows[keys[p]] = _measures(atom_sums @ aggregate, atom_squares @ aggregate, weights, labels, distribution)
+            rows[keys[p]] = _measures(
+                atom_sums @ aggregate, atom_squares @ aggregate, weights, labels, distances, masks[:, p]
+            )
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(QUALITY_COLUMNS))
     frame.index.name = "k"
     return frame.loc[keys]

@@ -79,7 +79,7 @@ class TrajectoryResult:
     k: int
     costs: np.ndarray
     indel: float
-    quality: pd.DataFrame  # index k; ASW, ASWw, PBC, HC, R2, CH, R2sq, CHsq (+ AMS, mean_distance for clara)
+    quality: pd.DataFrame  # index k; ASW, ASWw, PBC, HG, HGSD, HC, R2, CH, R2sq, CHsq (+ AMS, mean_distance for clara)
     n_distinct: int
     algorithm: str  # "exact" or "clara" (what ran)
     method: str

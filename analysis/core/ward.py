@@ -6,10 +6,27 @@ first minimum, the merged cluster keeps the smaller index, Lance-Williams
 update in the same floating-point order. OM distances tie often, so another
 Ward implementation (scipy, fastcluster) can return another partition.
 
-On distinct sequences with counts w (first-appearance order), starting from
-D0(a, b) = 2 w_a w_b / (w_a + w_b) d(a, b) with ``members = w`` gives the merges
-of hclust on the full matrix (ward.D2: sqrt of that factor times d, squared
-inside as hclust does).
+On distinct items with counts (``weights``, items in order of first
+appearance), the result is that of hclust on the full N x N matrix. On that
+matrix hclust first merges the identical rows at height 0, one group at a time
+in order of first appearance, each group growing by its next row, and each of
+those merges moves the group's distances to everything else by the
+Lance-Williams formula. Closed-form weighted starting values are exact in real
+arithmetic but not to the last bit, and ties decide on the last bit, so those
+merges are replayed as hclust.f does them (spec "Exact Ward on distinct
+sequences"): a group's row of the U x U matrix is updated once per merged row
+(all rows of another item share one value), O(U x (N - U)) in all.
+
+hclust.f's nearest-neighbour list after those merges is the list it would
+build from scratch on the replayed matrix (the first minimum to the right of
+each row), whatever the order of the rows in the data: every height-0 update
+strictly increases a distance (``((m+s) y + (1+s) x) / (m+1+s) > y`` while
+``y < (1+s) x``, which Ward's values keep), so no row takes a new neighbour on
+an update, and a row whose neighbour was updated is rescanned for its first
+minimum. The replay checks the increase and refuses to go on without it
+(rounding could hide it only in a group of tens of millions of identical rows;
+the relative increase is about 1 / m^2 at the m-th row). ward.D2 squares the
+distances first and replays on the squares, as hclust.f does.
 """
 
 from dataclasses import dataclass
@@ -20,9 +37,11 @@ from numba import njit
 from analysis.core.distances import condensed_row_start
 
 WARD_METHODS = ("ward.D", "ward.D2")
+INFINITY = 1e300  # hclust.f's INF
+_SHARED_PATHS_FROM = 64  # copies above which a row's repeated (start, size) pairs are updated once
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pair_index(i, j, n):
     if i < j:
         return condensed_row_start(i, n) + j
@@ -30,23 +49,13 @@ def _pair_index(i, j, n):
 
 
 @njit(cache=True)
-def _hclust_ward(diss, members, squared):
-    """hclust.f with iOpt 1 (ward.D) or 8 (ward.D2); overwrites diss and members."""
-    n = members.shape[0]
-    infinity = 1e300
-    active = np.ones(n, dtype=np.bool_)
+def _first_neighbours(diss, n):
+    """hclust.f's initial list: for each row, the first minimum to its right."""
     nearest = np.zeros(n, dtype=np.int64)
-    nearest_dist = np.full(n, infinity)
-    first = np.empty(n - 1, dtype=np.int64)
-    second = np.empty(n - 1, dtype=np.int64)
-    heights = np.empty(n - 1)
-    if squared:
-        for index in range(diss.shape[0]):
-            diss[index] = diss[index] * diss[index]
-
+    nearest_dist = np.full(n, INFINITY)
     jm = 0
     for i in range(n - 1):
-        dmin = infinity
+        dmin = INFINITY
         start = condensed_row_start(i, n)
         for j in range(i + 1, n):
             if dmin > diss[start + j]:
@@ -54,11 +63,23 @@ def _hclust_ward(diss, members, squared):
                 jm = j
         nearest[i] = jm
         nearest_dist[i] = dmin
+    return nearest, nearest_dist
 
+
+@njit(cache=True)
+def _agglomerate(diss, members, nearest, nearest_dist, squared):
+    """hclust.f's main loop (iOpt 1 = ward.D, 8 = ward.D2 on squared ``diss``) from a given
+    nearest-neighbour list; overwrites diss, members and the list."""
+    n = members.shape[0]
+    active = np.ones(n, dtype=np.bool_)
+    first = np.empty(n - 1, dtype=np.int64)
+    second = np.empty(n - 1, dtype=np.int64)
+    heights = np.empty(n - 1)
     im = 0
+    jm = 0
     jj = 0
     for step in range(n - 1):
-        dmin = infinity
+        dmin = INFINITY
         for i in range(n - 1):
             if active[i] and nearest_dist[i] < dmin:
                 dmin = nearest_dist[i]
@@ -71,7 +92,7 @@ def _hclust_ward(diss, members, squared):
         heights[step] = np.sqrt(dmin) if squared else dmin
         active[j2] = False
 
-        dmin = infinity
+        dmin = INFINITY
         d12 = diss[_pair_index(i2, j2, n)]
         for k in range(n):
             if active[k] and k != i2:
@@ -94,7 +115,7 @@ def _hclust_ward(diss, members, squared):
 
         for i in range(n - 1):
             if active[i] and (nearest[i] == i2 or nearest[i] == j2):
-                dmin = infinity
+                dmin = INFINITY
                 start = condensed_row_start(i, n)
                 for j in range(i + 1, n):
                     if active[j] and diss[start + j] < dmin:
@@ -105,20 +126,84 @@ def _hclust_ward(diss, members, squared):
     return first, second, heights
 
 
+@njit(cache=True, inline="always")
+def _absorb_row(row, singleton, members, cluster, begin, end):
+    """One height-0 merge's update of row[begin:end]; returns how many values did not increase."""
+    stalled = 0
+    for k in range(begin, end):
+        # hclust.f: ((mi + mk) d1 + (mj + mk) d2 - mk d12) / (mi + mj + mk), mj = 1, d12 = 0 (and
+        # x - 0 is x: the last term changes no bit)
+        value = ((cluster + members[k]) * row[k] + (1.0 + members[k]) * singleton[k]) / (cluster + 1.0 + members[k])
+        stalled += value <= row[k]
+        row[k] = value
+    return stalled
+
+
 @njit(cache=True)
-def _weighted_start(condensed, weights, squared_root):
-    """D0(a, b) = f(a, b) * d(a, b), f = 2 w_a w_b / (w_a + w_b) (ward.D2: sqrt(f))."""
+def _absorb_all(row, members, copies):
+    """Item a's ``copies - 1`` height-0 merges on its row; returns how many updates did not increase.
+
+    A value's path depends only on its start (the distance to one of a's rows) and the other
+    item's size, and these repeat: a large group runs each distinct (start, size) pair once.
+    """
+    start = row.copy()
+    if copies <= _SHARED_PATHS_FROM:
+        stalled = 0
+        for size in range(1, copies):
+            stalled += _absorb_row(row, start, members, float(size), 0, row.shape[0])
+        return stalled
+    order = np.argsort(members, kind="mergesort")
+    order = order[np.argsort(start[order], kind="mergesort")]
+    path = np.empty(row.shape[0], dtype=np.int64)
+    unique = 0
+    for position in range(order.shape[0]):
+        k = order[position]
+        if position > 0:
+            previous = order[position - 1]
+            if start[k] != start[previous] or members[k] != members[previous]:
+                unique += 1
+        path[k] = unique
+    unique += 1
+    unique_start = np.empty(unique)
+    unique_members = np.empty(unique)
+    for k in range(row.shape[0]):
+        unique_start[path[k]] = start[k]
+        unique_members[path[k]] = members[k]
+    unique_row = unique_start.copy()
+    stalled = 0
+    for size in range(1, copies):
+        stalled += _absorb_row(unique_row, unique_start, unique_members, float(size), 0, unique)
+    for k in range(row.shape[0]):
+        row[k] = unique_row[path[k]]
+    return stalled
+
+
+@njit(cache=True)
+def _replay_identical_merges(diss, weights):
+    """hclust.f's height-0 merges of each item's identical rows, in place on the U x U ``diss``.
+
+    Item a (weights in first-appearance order) absorbs its rows one at a time; the other items
+    are single rows while not yet absorbed (their later rows are identical to the first, so one
+    value stands for all) and whole once done. Returns False if an update did not increase.
+    """
     n = weights.shape[0]
-    out = np.empty_like(condensed)
-    for i in range(n - 1):
-        start = condensed_row_start(i, n)
-        wi = weights[i]
-        for j in range(i + 1, n):
-            factor = 2.0 * wi * weights[j] / (wi + weights[j])
-            if squared_root:
-                factor = np.sqrt(factor)
-            out[start + j] = factor * condensed[start + j]
-    return out
+    members = np.ones(n)
+    row = np.empty(n - 1)
+    others = np.empty(n - 1)
+    stalled = 0
+    for a in range(n):
+        copies = int(weights[a])
+        if copies < 2:
+            continue
+        for k in range(n - 1):
+            other = k if k < a else k + 1
+            row[k] = diss[_pair_index(a, other, n)]
+            others[k] = members[other]
+        stalled += _absorb_all(row, others, copies)
+        for k in range(n - 1):
+            diss[_pair_index(a, k if k < a else k + 1, n)] = row[k]
+        members[a] = weights[a]
+    return stalled == 0
 
 
 @dataclass(frozen=True)
@@ -180,10 +265,17 @@ def _cut(first, second, n, k):
     return labels
 
 
-def ward_tree(condensed: np.ndarray, weights: np.ndarray | None = None, method: str = "ward.D") -> WardTree:
-    """Weighted Ward on condensed distances between distinct items (weights = counts).
+def ward_tree(
+    condensed: np.ndarray,
+    weights: np.ndarray | None = None,
+    method: str = "ward.D",
+) -> WardTree:
+    """hclust(method=) on the full data, computed on condensed distances between its distinct items.
 
-    With unit weights this is exactly hclust on the matrix. Memory: one working copy of the
+    ``weights`` are the items' counts, items in order of first appearance in the data (as
+    ``sequences.distinct_sequences`` orders them). The tree is the full data's after its height-0
+    merges: its leaves are the items, and ``cut(k)`` is the full tree's cut, mapped to the items.
+    Without weights this is exactly hclust on the matrix. Memory: one working copy of the
     condensed vector.
     """
     if method not in WARD_METHODS:
@@ -192,13 +284,16 @@ def ward_tree(condensed: np.ndarray, weights: np.ndarray | None = None, method: 
     n = int(round((1 + np.sqrt(1 + 8 * distances.size)) / 2))
     if n * (n - 1) // 2 != distances.size or n < 2:
         raise ValueError("condensed distances must describe at least 2 items")
-    members = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).copy()
-    if members.shape != (n,) or np.any(members <= 0):
-        raise ValueError("weights must be positive, one per item")
     squared = method == "ward.D2"
-    if weights is None:
-        working = distances.copy()
-    else:
-        working = _weighted_start(distances, members, squared)
-    first, second, heights = _hclust_ward(working, members, squared)
+    working = distances * distances if squared else distances.copy()  # hclust.f squares first for ward.D2
+    members = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).copy()
+    if members.shape != (n,) or np.any(members < 1) or np.any(members != np.round(members)):
+        raise ValueError("weights must be counts (whole numbers from 1), one per item")
+    if np.any(members > 1):
+        if not np.all(distances > 0):
+            raise ValueError("distinct items must be at a positive distance from each other")
+        if not _replay_identical_merges(working, members):
+            raise ValueError("a group of identical rows is too large for an exact replay of its merges")
+    nearest, nearest_dist = _first_neighbours(working, n)
+    first, second, heights = _agglomerate(working, members, nearest, nearest_dist, squared)
     return WardTree(first=first, second=second, heights=heights, method=method)

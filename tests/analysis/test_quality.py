@@ -13,7 +13,8 @@ from tests.paths import REFERENCE_DIR
 
 
 def weighted_cluster_quality(square, labels, weights):
-    """Pair-by-pair transcription of WeightedCluster's clusterquality (RClusterQual)."""
+    """Pair-by-pair transcription of WeightedCluster's clusterquality (RClusterQual), except that a
+    one-row cluster's silhouette is 0 as in R's cluster::silhouette (WeightedCluster gives 1)."""
     n = len(weights)
     distance, pair_weight, same = [], [], []
     for i in range(n):
@@ -44,6 +45,18 @@ def weighted_cluster_quality(square, labels, weights):
     order = np.argsort(distance, kind="stable")
     smallest, largest = extreme(order), extreme(order[::-1])
 
+    # Hubert's Gamma and Somers' D: the Kendall loop over distinct distances, ascending
+    concordant = discordant = ties = below_same = below_different = 0.0
+    total_same, total_different = pair_weight[same].sum(), pair_weight[~same].sum()
+    for value in np.unique(distance):
+        at = distance == value
+        w_same, w_different = pair_weight[at & same].sum(), pair_weight[at & ~same].sum()
+        ties += w_same * w_different
+        concordant += w_different * below_same + w_same * (total_different - below_different - w_different)
+        discordant += w_same * below_different + w_different * (total_same - below_same - w_same)
+        below_same += w_same
+        below_different += w_different
+
     clusters = np.unique(labels)
     size = np.array([weights[labels == c].sum() for c in clusters])
     k, total_weight = len(clusters), weights.sum()
@@ -70,7 +83,7 @@ def weighted_cluster_quality(square, labels, weights):
             own_size = weights[own].sum()
             a = (0.0 if own_size <= 1 else a / (own_size - 1)) if individual else a / own_size
             b = min(others)
-            values.append(weights[i] * (b - a) / max(a, b))
+            values.append(0.0 if own_size <= 1 else weights[i] * (b - a) / max(a, b))
         return sum(values) / total_weight
 
     r2, ch = r2_ch(1)
@@ -79,6 +92,8 @@ def weighted_cluster_quality(square, labels, weights):
         "ASW": asw(True),
         "ASWw": asw(False),
         "PBC": -cov_xy / np.sqrt(cov_x * cov_y),
+        "HG": (concordant - discordant) / (concordant + discordant),
+        "HGSD": (concordant - discordant) / (concordant + discordant + ties),
         "HC": (within - smallest) / (largest - smallest),
         "R2": r2,
         "CH": ch,
@@ -124,6 +139,19 @@ def test_weighted_silhouette_by_hand():
     # a(5) = 1, b(5) = 14 / 3; a(6) = 1, b(6) = 17 / 3
     expected = (2 * (10 / 11) + 7 / 9 + 11 / 14 + 14 / 17) / 5
     assert quality.loc[2, "ASW"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_one_row_cluster_scores_zero():
+    # points 0, 1 | 5 (alone), weights 1: as cluster::silhouette, s(5) = 0 (WeightedCluster: 1)
+    positions = np.array([0.0, 1.0, 5.0])
+    square = np.abs(positions[:, None] - positions[None])
+    quality = cluster_quality(square[np.triu_indices(3, 1)], np.ones(3), {2: np.array([0, 0, 1])})
+    expected = ((5 - 1) / 5 + (4 - 1) / 4 + 0.0) / 3
+    assert quality.loc[2, "ASW"] == pytest.approx(expected, abs=1e-15)
+    assert quality.loc[2, "ASWw"] == pytest.approx(((5 - 0.5) / 5 + (4 - 0.5) / 4 + 0.0) / 3, abs=1e-15)
+    # the same point counted twice is a cluster of two identical rows: a = 0, s = 1
+    doubled = cluster_quality(square[np.triu_indices(3, 1)], np.array([1.0, 1.0, 2.0]), {2: np.array([0, 0, 1])})
+    assert doubled.loc[2, "ASW"] == pytest.approx(((5.0 - 1) / 5 + (4.0 - 1) / 4 + 2 * 1.0) / 4, abs=1e-15)
 
 
 @pytest.mark.parametrize("near_ties", [False, True])

@@ -33,7 +33,7 @@ def test_asw_chooses_the_reference_maximum(sequences, chosen_by_asw):
     assert result.algorithm == "exact" and result.method == "ward.D"
     assert result.n_distinct == 542
     assert list(result.quality.index) == list(range(2, 11))
-    assert {"ASW", "PBC", "HC", "R2", "CH"} <= set(result.quality.columns)
+    assert {"ASW", "PBC", "HG", "HGSD", "HC", "R2", "CH"} <= set(result.quality.columns)
     assert np.array_equal(result.costs, trate_costs(sequences))
 
 

@@ -7,7 +7,7 @@ from analysis.core.costs import default_indel, trate_costs
 from analysis.core.distances import om_distances, square_form
 from analysis.core.quality import adjusted_rand_index
 from analysis.core.sequences import distinct_sequences
-from analysis.core.ward import ward_tree
+from analysis.core.ward import _absorb_all, _absorb_row, _agglomerate, _first_neighbours, ward_tree
 from tests.paths import REFERENCE_DIR
 
 
@@ -98,10 +98,92 @@ def test_weighted_distinct_equals_full_matrix_for_k_2_to_10(reference_run, metho
         assert adjusted_rand_index(weighted_tree.cut(k)[distinct.inverse], full_tree.cut(k)) == 1.0, k
 
 
+def tied_data_with_identical_rows(seed, largest=30):
+    """20-39 distinct items at distances 1, 2 or 3 (many equal distances), 1-30 identical rows
+    each and ``largest`` for one of them, rows shuffled; items renumbered in order of first
+    appearance."""
+    rng = np.random.default_rng(seed)
+    u = int(rng.integers(20, 40))
+    square = rng.integers(1, 4, size=(u, u)).astype(float)
+    square = np.triu(square, 1) + np.triu(square, 1).T
+    counts = rng.integers(1, 31, size=u)
+    counts[rng.integers(u)] = largest
+    inverse = np.repeat(np.arange(u), counts)
+    rng.shuffle(inverse)
+    first_rows = np.unique(inverse, return_index=True)[1]
+    order = np.argsort(first_rows)
+    rank = np.empty(u, dtype=np.int64)
+    rank[order] = np.arange(u)
+    return square[np.ix_(order, order)], rank[inverse]
+
+
+def closed_form_merges(square, weights, method):
+    """hclust(members = w) from the former starting values 2 w_a w_b / (w_a + w_b) d."""
+    factor = 2 * np.outer(weights, weights) / np.add.outer(weights, weights)
+    start = (factor * square**2 if method == "ward.D2" else factor * square)[np.triu_indices(len(weights), 1)]
+    nearest, nearest_dist = _first_neighbours(start, len(weights))
+    first, _, _ = _agglomerate(start, weights.copy(), nearest, nearest_dist, method == "ward.D2")
+    return first
+
+
+@pytest.mark.parametrize("method", ["ward.D", "ward.D2"])
+def test_replayed_merges_equal_hclust_on_the_full_matrix_merge_for_merge(method):
+    # The nearest-neighbour list is provoked on purpose: few distinct distances, large groups of
+    # identical rows interleaved. The full tree is hclust.f (ported above, checked against R in
+    # test_ward_r.py) on the expanded matrix; after its height-0 merges every merge and height
+    # must be the replayed tree's, to the last bit.
+    closed_form_differs = 0
+    for seed in range(60):
+        square, inverse = tied_data_with_identical_rows(seed)
+        weights = np.bincount(inverse).astype(float)
+        n, u = inverse.size, weights.size
+        full = ward_tree(square[np.ix_(inverse, inverse)][np.triu_indices(n, 1)], method=method)
+        tree = ward_tree(square[np.triu_indices(u, 1)], weights, method)
+        first_row = np.unique(inverse, return_index=True)[1]
+        zeros = n - u
+        assert np.all(full.heights[:zeros] == 0)
+        assert np.array_equal(full.first[zeros:], first_row[tree.first]), seed
+        assert np.array_equal(full.second[zeros:], first_row[tree.second]), seed
+        assert np.array_equal(full.heights[zeros:], tree.heights), seed
+        closed = closed_form_merges(square, weights, method)
+        closed_form_differs += not np.array_equal(full.first[zeros:], first_row[closed])
+    assert closed_form_differs > 0  # the data are hard enough to tell the replay from the closed form
+
+
+@pytest.mark.parametrize("method", ["ward.D", "ward.D2"])
+def test_a_large_group_replays_like_the_full_matrix(method):
+    # above 64 copies, a group's repeated (distance, size) pairs are updated once per pair
+    for seed in range(3):
+        square, inverse = tied_data_with_identical_rows(seed, largest=300)
+        weights = np.bincount(inverse).astype(float)
+        n, u = inverse.size, weights.size
+        full = ward_tree(square[np.ix_(inverse, inverse)][np.triu_indices(n, 1)], method=method)
+        tree = ward_tree(square[np.triu_indices(u, 1)], weights, method)
+        first_row = np.unique(inverse, return_index=True)[1]
+        assert np.array_equal(full.first[n - u :], first_row[tree.first])
+        assert np.array_equal(full.heights[n - u :], tree.heights)
+
+
+def test_shared_update_paths_are_bit_for_bit_the_direct_updates():
+    rng = np.random.default_rng(5)
+    start = rng.choice([1.0, 2.0, 3.0 / 7.0, 0.1], size=500)
+    members = rng.choice([1.0, 5.0, 40.0], size=500)
+    shared = start.copy()
+    _absorb_all(shared, members, 300)
+    direct = start.copy()
+    for size in range(1, 300):
+        _absorb_row(direct, start, members, float(size), 0, direct.size)
+    assert np.array_equal(shared, direct)
+
+
 def test_rejects_bad_input():
     with pytest.raises(ValueError):
         ward_tree(np.ones(2))  # not a condensed length
     with pytest.raises(ValueError):
         ward_tree(np.ones(3), np.array([1.0, 0.0, 1.0]))
+    with pytest.raises(ValueError):
+        ward_tree(np.ones(3), np.array([1.0, 2.5, 1.0]))  # not counts
+    with pytest.raises(ValueError):
+        ward_tree(np.array([1.0, 0.0, 1.0]), np.array([2.0, 1.0, 1.0]))  # distinct items at distance 0
     with pytest.raises(ValueError):
         ward_tree(np.ones(3), method="average")
