@@ -73,6 +73,7 @@ SPSS_MISSING = {NOT_ASKED: -8, NOT_ANSWERED: -9}
 MEASURES = {"choice": "nominal", "bool": "nominal", "string": "nominal", "likert5": "ordinal",
             "int": "scale", "float": "scale", "datetime": "scale"}
 INTEGRAL_TYPES = ("choice", "likert5", "int", "bool")
+INT32_MAX = 2_147_483_620  # the largest value of a Stata long
 
 
 # --------------------------------------------------------------------------- the contract used by tests/surveys
@@ -526,7 +527,7 @@ class _StatWriter:
                 continue
             values = column.to_numpy()
             present = values[~np.isnan(values)]
-            integral = spec.integral or bool(np.all(np.mod(present, 1) == 0))
+            integral = (spec.integral or bool(np.all(np.mod(present, 1) == 0))) and bool(np.all(np.abs(present) <= INT32_MAX))
             reasons = np.concatenate(self.reasons[spec.name]) if spec.name in self.reasons else None
             coded = reasons is not None and bool(reasons.any())
             if stata and coded:
@@ -545,7 +546,7 @@ class _StatWriter:
                         values[reasons == reason] = code
                     spss_missing[spec.name] = sorted(SPSS_MISSING.values())
                     labels.update({SPSS_MISSING[reason]: text for reason, text in missing_text.items()})
-                out[spec.name] = pd.array(values, dtype="Float64").astype("Int64") if integral else values
+                out[spec.name] = pd.array(values, dtype="Float64").astype("Int32") if integral else values  # Int32: Stata long
             if labels:
                 value_labels[spec.name] = {(int(key) if isinstance(key, (int, np.integer)) else key): text for key, text in labels.items()}
         return out, value_labels, stata_missing, spss_missing
@@ -572,7 +573,7 @@ class _StatWriter:
             )
             add_stata_notes(self.path, result.notes())
             return
-        integral = {name: "F8.0" for name, column in columns.items() if str(getattr(column, "dtype", "")) == "Int64"}
+        integral = {name: "F8.0" for name, column in columns.items() if str(getattr(column, "dtype", "")) == "Int32"}
         pyreadstat.write_sav(
             frame, str(self.path), file_label=file_label, column_labels=column_labels, compress=self.options.format == "zsav",
             note=[line for note in result.notes() for line in textwrap.wrap(note, 80)],  # SPSS documents: lines of 80

@@ -9,8 +9,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from scoring.instrument import default_instrument
 from exports.documents import bundle_write, write_documents
+from scoring.instrument import default_instrument
 from surveys.exports import ExportOptions, export_write
 
 pytestmark = pytest.mark.django_db
