@@ -509,11 +509,11 @@ class _StatWriter:
                 self.reasons.setdefault(spec.name, []).append(np.zeros(len(frame), dtype=np.int8))
         self.chunks.append(pd.DataFrame(compact, columns=[spec.name for spec in self.specs]))
 
-    def _columns(self, frame: pd.DataFrame) -> tuple[dict, dict, dict, dict]:
-        """The columns to write, with their value labels, Stata missing codes and SPSS missing values."""
+    def _columns(self, frame: pd.DataFrame) -> tuple[dict, dict, dict, dict, dict]:
+        """The columns to write, their value labels, Stata missing codes, SPSS missing values and Stata tags to set."""
         stata = self.options.format == "dta"
         lang = self.options.lang
-        out, value_labels, stata_missing, spss_missing = {}, {}, {}, {}
+        out, value_labels, stata_missing, spss_missing, stata_tags = {}, {}, {}, {}, {}
         missing_text = missing_labels(lang)
         for spec in self.specs:
             column = frame[spec.name]
@@ -530,17 +530,13 @@ class _StatWriter:
             integral = (spec.integral or bool(np.all(np.mod(present, 1) == 0))) and bool(np.all(np.abs(present) <= INT32_MAX))
             reasons = np.concatenate(self.reasons[spec.name]) if spec.name in self.reasons else None
             coded = reasons is not None and bool(reasons.any())
-            if stata and coded:
-                cells = np.empty(len(values), dtype=object)
-                present_mask = ~np.isnan(values)
-                cells[present_mask] = (values[present_mask].astype("int64") if integral else values[present_mask]).astype(object)
-                for reason, tag in STATA_MISSING.items():
-                    cells[reasons == reason] = tag
-                out[spec.name] = cells
+            if stata and coded and integral:  # written as long with "." there; tagged .a/.b in the file afterwards
+                out[spec.name] = pd.array(values, dtype="Float64").astype("Int32")
                 stata_missing[spec.name] = list(STATA_MISSING.values())
+                stata_tags[spec.name] = reasons
                 labels.update({STATA_MISSING[reason]: text for reason, text in missing_text.items()})
             else:
-                if coded:
+                if coded and not stata:
                     values = values.copy()
                     for reason, code in SPSS_MISSING.items():
                         values[reasons == reason] = code
@@ -549,7 +545,7 @@ class _StatWriter:
                 out[spec.name] = pd.array(values, dtype="Float64").astype("Int32") if integral else values  # Int32: Stata long
             if labels:
                 value_labels[spec.name] = {(int(key) if isinstance(key, (int, np.integer)) else key): text for key, text in labels.items()}
-        return out, value_labels, stata_missing, spss_missing
+        return out, value_labels, stata_missing, spss_missing, stata_tags
 
     def close(self, result: ExportResult | None) -> None:
         import pyreadstat
@@ -559,7 +555,7 @@ class _StatWriter:
             return
         frame = pd.concat(self.chunks, ignore_index=True) if len(self.chunks) > 1 else self.chunks[0]
         self.chunks = []
-        columns, value_labels, stata_missing, spss_missing = self._columns(frame)
+        columns, value_labels, stata_missing, spss_missing, stata_tags = self._columns(frame)
         frame = pd.DataFrame(columns)
         self.reasons = {}
         lang = self.options.lang
@@ -571,6 +567,7 @@ class _StatWriter:
                 version=14 if self.options.stata_version == 118 else 15, variable_value_labels=value_labels,
                 missing_user_values=stata_missing,
             )
+            tag_stata_missing(self.path, stata_tags)
             add_stata_notes(self.path, result.notes())
             return
         integral = {name: "F8.0" for name, column in columns.items() if str(getattr(column, "dtype", "")) == "Int32"}
@@ -580,6 +577,45 @@ class _StatWriter:
             variable_value_labels=value_labels, missing_ranges=spss_missing,
             variable_measure={spec.name: spec.measure for spec in self.specs}, variable_format=integral,
         )
+
+
+STATA_WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}  # double, float, long, int, byte, strL
+STATA_LONG_MISSING = {reason: 2_147_483_621 + ord(tag) - ord("a") + 1 for reason, tag in STATA_MISSING.items()}  # .a, .b
+
+
+def tag_stata_missing(path: Path, tags: dict[str, np.ndarray]) -> None:
+    """Set the extended missing values ``.a``/``.b`` in the ``long`` columns of a release 118/119 file.
+
+    pyreadstat writes them only from object columns of numbers and letters,
+    whose type it guesses from the first rows (a column whose first hundred
+    rows are empty, as in a wide panel, is taken for a string). So the items
+    are written as ``long`` with ``.`` and the cells of a reason are set here,
+    in the ``<data>`` section, at once per column (numpy over the file's rows).
+    """
+    if not tags:
+        return
+    data = bytearray(Path(path).read_bytes())
+    release = int(data[data.find(b"<release>") + 9: data.find(b"</release>")])
+    order = "<" if b"<byteorder>LSF</byteorder>" in data[:200] else ">"
+    k_at, n_at = data.find(b"<K>") + 3, data.find(b"<N>") + 3
+    k = int.from_bytes(data[k_at: k_at + (2 if release == 118 else 4)], "little" if order == "<" else "big")
+    n = int.from_bytes(data[n_at: n_at + 8], "little" if order == "<" else "big")
+    map_at = data.find(b"<map>") + 5
+    offsets = np.frombuffer(bytes(data[map_at: map_at + 8 * 14]), dtype=f"{order}u8")
+    types_at, names_at, data_at = int(offsets[2]) + len("<variable_types>"), int(offsets[3]) + len("<varnames>"), int(offsets[9]) + len("<data>")
+    types = np.frombuffer(bytes(data[types_at: types_at + 2 * k]), dtype=f"{order}u2")
+    names = [bytes(data[names_at + 129 * i: names_at + 129 * (i + 1)]).split(b"\0")[0].decode() for i in range(k)]
+    widths = [STATA_WIDTHS.get(int(code), int(code)) for code in types]
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    rows = np.ndarray((n, int(sum(widths))), dtype=np.uint8, buffer=data, offset=data_at)
+    for name, reasons in tags.items():
+        column = names.index(name)
+        if int(types[column]) != 65528:
+            continue
+        cells = rows[:, starts[column]: starts[column] + 4].view(f"{order}i4")[:, 0]
+        for reason, value in STATA_LONG_MISSING.items():
+            cells[reasons == reason] = value
+    Path(path).write_bytes(data)
 
 
 def add_stata_notes(path: Path, notes: list[str]) -> None:
