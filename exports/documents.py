@@ -281,6 +281,9 @@ def r_loader(result: ExportResult, stem: str) -> str:
         lines.append(f"data <- haven::read_dta({_r(file)})  # .a = not asked, .b = not answered: haven::na_tag()")
     elif options.format in ("sav", "zsav"):
         lines.append(f"data <- haven::read_sav({_r(file)}, user_na = FALSE)  # -8/-9 (not asked/answered) read as NA; user_na = TRUE keeps them")
+    if options.format in ("dta", "sav", "zsav"):
+        lines.append("# Stata and SPSS have no missing text: empty text is NA, as in the CSV")
+        lines.append("for (v in names(data)) if (is.character(data[[v]])) data[[v]][!nzchar(data[[v]])] <- NA_character_")
     else:
         types = ", ".join(
             f"{_r(spec.name)} = readr::{'col_integer' if spec.integral else {'float': 'col_double', 'datetime': 'col_character'}.get(spec.type, 'col_character')}()"

@@ -529,7 +529,7 @@ class _StatWriter:
             present = values[~np.isnan(values)]
             integral = (spec.integral or bool(np.all(np.mod(present, 1) == 0))) and bool(np.all(np.abs(present) <= INT32_MAX))
             reasons = np.concatenate(self.reasons[spec.name]) if spec.name in self.reasons else None
-            coded = reasons is not None and bool(reasons.any())
+            coded = reasons is not None  # every item declares the codes, whether or not a row uses them
             if stata and coded and integral:  # written as long with "." there; tagged .a/.b in the file afterwards
                 out[spec.name] = pd.array(values, dtype="Float64").astype("Int32")
                 stata_missing[spec.name] = list(STATA_MISSING.values())
