@@ -163,3 +163,27 @@ def test_api_and_page_start_panel_exports(two_waves, researcher, client, media, 
         flow = pd.read_csv(bundle.open("A_panel_long_raw_flow.csv"), encoding="utf-8-sig")
     assert list(flow["wave"].unique()) == ["2021-01", WAVE_2]
     assert np.array_equal(flow.loc[flow["rule"] == "raw", "remaining"].to_numpy(), [1500, 1300])
+
+
+@pytest.mark.parametrize(("panel", "fmt"), [("long", "dta"), ("wide", "csv")])
+def test_the_r_loader_reads_a_panel_with_its_labels(two_waves, tmp_path, panel, fmt):
+    from exports.documents import write_documents
+    from tests.rscript import require_r, run_r
+
+    require_r("haven", "readr")
+    result = export_write(study=two_waves[0].study, options=ExportOptions(panel=panel, format=fmt), path=tmp_path / f"p.{fmt}")
+    write_documents(result, tmp_path, "p")
+    column = "gender" if panel == "long" else "gender_w2"
+    script = f"""
+setwd({str(tmp_path)!r})
+source("p_load.R")
+con <- file("out.txt", open = "wb")
+writeLines(enc2utf8(c(nrow(data), ncol(data), attr(data${column}, "label"),
+  paste(names(attr(data${column}, "labels")), collapse = "|"), sum(is.na(data${column})))), con, useBytes = TRUE)
+close(con)
+"""
+    run_r(script)
+    rows, columns, label, labels, missing = (tmp_path / "out.txt").read_text(encoding="utf-8").splitlines()
+    assert int(rows) == result.row_count == (2800 if panel == "long" else 1500) and int(columns) == len(result.columns)
+    assert label == "你的性别是？" and labels.startswith("男|女")
+    assert int(missing) >= (200 if panel == "wide" else 0)
