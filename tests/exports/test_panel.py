@@ -97,7 +97,8 @@ def test_panels_in_stata_and_spss_keep_labels_and_missing_codes(two_waves, tmp_p
     assert len(frame) == result.row_count == (2800 if panel == "long" else 1500)
     tags = frame[f"contact_freq{suffix}"].map(lambda v: v if isinstance(v, str) else "").value_counts()
     assert tags["a"] > 0 and tags["b"] > 0
-    assert meta.variable_value_labels[f"gender{suffix}"] == {1: "Boy", 2: "Girl"}
+    missing = {"a": "not asked (skipped by the questionnaire's branching)", "b": "not answered"}
+    assert meta.variable_value_labels[f"gender{suffix}"] == {1: "Boy", 2: "Girl", **missing}
     if panel == "wide":
         assert meta.column_names_to_labels["gender_w2"].startswith(f"[{WAVE_2}] ")
         absent = frame["wave_w2"].fillna("") == ""  # the 200 children of wave 1 only: system missing in wave 2, not .a/.b

@@ -112,7 +112,9 @@ def test_dta_labels_file_label_and_notes(stat_files):
     for code in instrument.codes:  # every label within Stata's 80 characters
         assert len(meta.column_names_to_labels[code]) <= 80, code
     assert meta.variable_value_labels["flag_speeding"] == {0: "否", 1: "是"}
-    assert meta.variable_value_labels["gender"] == {1: "男", 2: "女"}
+    missing = {"a": "未询问（按问卷跳转规则未问到）", "b": "未回答"}  # every item declares .a/.b, used or not
+    assert meta.variable_value_labels["gender"] == {1: "男", 2: "女", **missing}
+    assert "rsca" not in meta.missing_user_values  # a score: plain missing
     result = results["dta"]
     assert meta.file_label == result.file_label() and "A 2021-01" in meta.file_label
     notes = "\n".join(meta.notes)
@@ -186,7 +188,7 @@ close(out)
     instrument = default_instrument()
     assert lines["rows"] == "1500"
     assert lines["label_gender"] == instrument["gender"].text("zh-hans")
-    assert lines["labels_gender"] == "男:1,女:2" and lines["labels_flag"] == "否:0,是:1"
+    assert lines["labels_gender"].startswith("男:1,女:2,未询问") and lines["labels_flag"] == "否:0,是:1"
     assert lines["file_label"].startswith("A 2021-01 raw")
     assert lines["class_submitted"] == "POSIXct,POSIXt"
     local = pd.Timestamp(csv_frame["submitted_at"][0]).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M:%S")
