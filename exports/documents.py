@@ -340,9 +340,14 @@ def r_loader(result: ExportResult, stem: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stata_text(text: str) -> str:
+    """Text for a Stata command line: one line, no macro expansion (` and $ replaced)."""
+    return " ".join(text.replace("`", "'").replace("$", "＄").replace('"\'', '" \'').split())
+
+
 def _stata(text: str) -> str:
-    """A Stata compound-quoted string (no macro expansion of ` and $)."""
-    return '`"' + " ".join(text.replace("`", "'").replace("$", "＄").replace('"\'', '" \'').split()) + "\"'"
+    """A Stata compound-quoted string."""
+    return '`"' + _stata_text(text) + "\"'"
 
 
 def stata_loader(result: ExportResult, stem: str) -> str:
@@ -368,7 +373,7 @@ def stata_loader(result: ExportResult, stem: str) -> str:
             for spec in result.specs:
                 if spec.type == "datetime":
                     lines += [
-                        f"generate double {spec.name}_tc = clock(substr({spec.name}, 1, 19), \"YMD#hms\")",
+                        f"generate double {spec.name}_tc = clock(subinstr(substr({spec.name}, 1, 19), \"T\", \" \", 1), \"YMDhms\")",
                         f"format {spec.name}_tc %tc",
                         f"order {spec.name}_tc, after({spec.name})",
                         f"drop {spec.name}",
@@ -382,7 +387,7 @@ def stata_loader(result: ExportResult, stem: str) -> str:
         for spec in result.specs:
             lines.append(f"label variable {spec.name} {_stata(spec.short_label(lang))}")
         lines.append(f"label data {_stata(result.file_label())}")
-        lines += [f"notes _dta: {_stata(note)}" for note in result.notes()]
+        lines += [f"notes _dta: {_stata_text(note)}" for note in result.notes()]
     if options.panel == "long":
         lines += ["encode pid, generate(pid_id)", "xtset pid_id wave_no"]
     elif options.panel == "wide":

@@ -526,23 +526,31 @@ class _StatWriter:
                     value_labels[spec.name] = labels
                 continue
             values = column.to_numpy()
-            present = values[~np.isnan(values)]
+            missing = np.isnan(values)
+            present = values[~missing]
             integral = (spec.integral or bool(np.all(np.mod(present, 1) == 0))) and bool(np.all(np.abs(present) <= INT32_MAX))
             reasons = np.concatenate(self.reasons[spec.name]) if spec.name in self.reasons else None
             coded = reasons is not None  # every item declares the codes, whether or not a row uses them
-            if stata and coded and integral:  # written as long with "." there; tagged .a/.b in the file afterwards
-                out[spec.name] = pd.array(values, dtype="Float64").astype("Int32")
-                stata_missing[spec.name] = list(STATA_MISSING.values())
-                stata_tags[spec.name] = reasons
-                labels.update({STATA_MISSING[reason]: text for reason, text in missing_text.items()})
+            if stata:
+                # Missing cells are written as 0 and set to ., .a or .b in the file afterwards (tag_stata_missing):
+                # pyreadstat would test every cell of a column with missing values, and reads the type of an
+                # object column of numbers and letters from its first rows.
+                if missing.any():
+                    codes = np.where(missing, SYSTEM_MISSING, 0).astype(np.int8)
+                    stata_tags[spec.name] = np.where(missing & (reasons > 0), reasons, codes) if coded else codes
+                filled = np.where(missing, 0, values)
+                out[spec.name] = filled.astype(np.int32) if integral else filled
+                if coded:
+                    stata_missing[spec.name] = list(STATA_MISSING.values())
+                    labels.update({STATA_MISSING[reason]: text for reason, text in missing_text.items()})
             else:
-                if coded and not stata:
+                if coded:
                     values = values.copy()
                     for reason, code in SPSS_MISSING.items():
                         values[reasons == reason] = code
                     spss_missing[spec.name] = sorted(SPSS_MISSING.values())
                     labels.update({SPSS_MISSING[reason]: text for reason, text in missing_text.items()})
-                out[spec.name] = pd.array(values, dtype="Float64").astype("Int32") if integral else values  # Int32: Stata long
+                out[spec.name] = pd.array(values, dtype="Float64").astype("Int32") if integral else values  # SPSS F8.0
             if labels:
                 value_labels[spec.name] = {(int(key) if isinstance(key, (int, np.integer)) else key): text for key, text in labels.items()}
         return out, value_labels, stata_missing, spss_missing, stata_tags
@@ -580,41 +588,45 @@ class _StatWriter:
 
 
 STATA_WIDTHS = {65526: 8, 65527: 4, 65528: 4, 65529: 2, 65530: 1, 32768: 8}  # double, float, long, int, byte, strL
-STATA_LONG_MISSING = {reason: 2_147_483_621 + ord(tag) - ord("a") + 1 for reason, tag in STATA_MISSING.items()}  # .a, .b
+SYSTEM_MISSING = 3  # a missing cell without a reason (".")
+STATA_MISSING_VALUES = {  # storage type -> (numpy type, {reason: the value that Stata reads as ., .a, .b})
+    65528: ("i4", {SYSTEM_MISSING: 2_147_483_621, NOT_ASKED: 2_147_483_622, NOT_ANSWERED: 2_147_483_623}),
+    65526: ("u8", {SYSTEM_MISSING: 0x7FE0_0000_0000_0000, NOT_ASKED: 0x7FE0_0100_0000_0000, NOT_ANSWERED: 0x7FE0_0200_0000_0000}),
+}
 
 
 def tag_stata_missing(path: Path, tags: dict[str, np.ndarray]) -> None:
-    """Set the extended missing values ``.a``/``.b`` in the ``long`` columns of a release 118/119 file.
+    """Set the missing values ``.``, ``.a``, ``.b`` in the ``long`` and ``double`` columns of a release 118/119 file.
 
-    pyreadstat writes them only from object columns of numbers and letters,
-    whose type it guesses from the first rows (a column whose first hundred
-    rows are empty, as in a wide panel, is taken for a string). So the items
-    are written as ``long`` with ``.`` and the cells of a reason are set here,
-    in the ``<data>`` section, at once per column (numpy over the file's rows).
+    ``tags`` holds per column a code per row (0 a value, ``SYSTEM_MISSING``,
+    ``NOT_ASKED``, ``NOT_ANSWERED``). The cells are set in the ``<data>``
+    section found through the file's ``<map>``, at once per column (numpy over
+    the file's rows): pyreadstat writes a missing cell only after a test of
+    every cell of the column, and the extended codes only from object columns.
     """
     if not tags:
         return
     data = bytearray(Path(path).read_bytes())
     release = int(data[data.find(b"<release>") + 9: data.find(b"</release>")])
     order = "<" if b"<byteorder>LSF</byteorder>" in data[:200] else ">"
+    endian = "little" if order == "<" else "big"
     k_at, n_at = data.find(b"<K>") + 3, data.find(b"<N>") + 3
-    k = int.from_bytes(data[k_at: k_at + (2 if release == 118 else 4)], "little" if order == "<" else "big")
-    n = int.from_bytes(data[n_at: n_at + 8], "little" if order == "<" else "big")
+    k = int.from_bytes(data[k_at: k_at + (2 if release == 118 else 4)], endian)
+    n = int.from_bytes(data[n_at: n_at + 8], endian)
     map_at = data.find(b"<map>") + 5
     offsets = np.frombuffer(bytes(data[map_at: map_at + 8 * 14]), dtype=f"{order}u8")
     types_at, names_at, data_at = int(offsets[2]) + len("<variable_types>"), int(offsets[3]) + len("<varnames>"), int(offsets[9]) + len("<data>")
     types = np.frombuffer(bytes(data[types_at: types_at + 2 * k]), dtype=f"{order}u2")
     names = [bytes(data[names_at + 129 * i: names_at + 129 * (i + 1)]).split(b"\0")[0].decode() for i in range(k)]
     widths = [STATA_WIDTHS.get(int(code), int(code)) for code in types]
-    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
     rows = np.ndarray((n, int(sum(widths))), dtype=np.uint8, buffer=data, offset=data_at)
-    for name, reasons in tags.items():
+    for name, codes in tags.items():
         column = names.index(name)
-        if int(types[column]) != 65528:
-            continue
-        cells = rows[:, starts[column]: starts[column] + 4].view(f"{order}i4")[:, 0]
-        for reason, value in STATA_LONG_MISSING.items():
-            cells[reasons == reason] = value
+        kind, values = STATA_MISSING_VALUES[int(types[column])]
+        cells = rows[:, starts[column]: starts[column] + widths[column]].view(f"{order}{kind}")[:, 0]
+        for code, value in values.items():
+            cells[codes == code] = value
     Path(path).write_bytes(data)
 
 

@@ -127,7 +127,8 @@ def test_the_stata_do_file_labels_the_data(bundles):
     assert 'label define gender 1 `"男"\' 2 `"女"\', replace' in do and "label values gender gender" in do
     assert 'label define flag_speeding 0 `"否"\' 1 `"是"\', replace' in do
     assert 'label variable gender `"你的性别是？"\'' in do
-    assert 'generate double submitted_at_tc = clock(substr(submitted_at, 1, 19), "YMD#hms")' in do
+    assert 'generate double submitted_at_tc = clock(subinstr(substr(submitted_at, 1, 19), "T", " ", 1), "YMDhms")' in do
+    assert 'notes _dta: study: A; waves: 1=2021-01' in do
     assert do.count("notes _dta:") == len(result.notes())
     for line in do.splitlines():
         assert line.count('`"') == line.count("\"'"), line  # compound quotes balanced
