@@ -4,6 +4,7 @@
 page's); ``?download=1`` sends the HTML as a file.
 """
 
+import re
 from pathlib import Path
 
 from django.contrib import messages
@@ -65,13 +66,18 @@ def run_reproduction_report(request, pk: int):
                 "lines": report_lines(reproduction),
                 "report_language": language,
                 "languages": LANGUAGES,
-                # a downloaded file has no site to fetch the stylesheet from (and no CSP): the CSS goes inside it
-                "inline_css": REPORT_CSS.read_text(encoding="utf-8") if request.GET.get("download") else "",
             },
         )
     if request.GET.get("download"):
+        response.content = _self_contained(response.content.decode())
         response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-reproduction-{language}.html"'
     return response
+
+
+def _self_contained(html: str) -> str:
+    """A downloaded report has no site to fetch its stylesheet from (and no CSP): the link becomes the sheet itself."""
+    link = re.compile(r'<link rel="stylesheet" href="[^"]*reproduction[^"]*\.css">')
+    return link.sub(lambda _match: "<style>" + REPORT_CSS.read_text(encoding="utf-8") + "</style>", html, count=1)
 
 
 @login_required

@@ -92,7 +92,7 @@ def analysis_assignments_prune(*, now=None) -> dict[int, int]:
 
 def export_bundle_add_run(*, path: Path, wave, stem: str) -> AnalysisRun | None:
     """Write which run fed an export (``STEM_analysis_run.json``) into its zip; returns that run (None without one)."""
-    run = run_in_use(wave)
+    run = run_in_use(wave) if wave is not None else None  # a panel: each wave its own run, not recorded here
     if run is not None:
         with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{stem}_analysis_run.json", json.dumps(run_provenance(run), indent=2))

@@ -15,8 +15,8 @@ from schools.scoping import research_studies
 from scoring.cleaning import CLEANING_RULES
 from scoring.instrument import LANGUAGES
 from surveys.api import ApiAuthMixin, IdFilter, IsResearcher
-from surveys.exports import FORMATS, LAYOUTS, ExportOptions, ExportOptionsError
-from surveys.models import Wave
+from surveys.exports import FORMATS, LAYOUTS, STATA_VERSIONS, ExportOptions, ExportOptionsError
+from surveys.models import Study, Wave
 
 from .models import ExportJob
 from .selectors import export_job_downloadable, export_jobs_visible
@@ -27,13 +27,15 @@ RULE_NAMES = [name for name, _ in CLEANING_RULES]
 
 class ExportJobSerializer(serializers.ModelSerializer):
     wave_code = serializers.CharField(source="wave.code", read_only=True)
-    study = serializers.CharField(source="wave.study.code", read_only=True)
+    study = serializers.CharField(source="study.code", read_only=True)
+    panel = serializers.CharField(read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ExportJob
         fields = [
-            "id", "wave", "wave_code", "study", "options", "status", "progress", "row_count", "flow", "fingerprint", "analysis_run",
+            "id", "wave", "wave_code", "study", "panel", "options", "status", "progress", "row_count", "flow", "fingerprint",
+            "analysis_run",
             "created_at", "finished_at", "expires_at", "download_url",
         ]
         read_only_fields = fields
@@ -47,7 +49,15 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
 
 class ExportStartSerializer(serializers.Serializer):
-    wave = serializers.IntegerField(min_value=1)
+    """One wave (``wave``: its id), or every wave of a study as a panel (``study_code`` and ``panel``)."""
+
+    wave = serializers.IntegerField(min_value=1, required=False, help_text="id of the wave (an export of one wave)")
+    study_code = serializers.CharField(required=False, help_text="code of the study (a panel export)")
+    panel = serializers.ChoiceField(
+        choices=["long", "wide"], required=False,
+        help_text="long: one row per pid and wave (with wave_no); wide: one row per pid, columns suffixed _w1, _w2...",
+    )
+    stata_version = serializers.ChoiceField(choices=list(STATA_VERSIONS), default=118, help_text="release of a .dta file")
     cleaned = serializers.BooleanField(default=False)
     skip_rules = serializers.ListField(child=serializers.ChoiceField(choices=RULE_NAMES), required=False, default=list)
     format = serializers.ChoiceField(choices=list(FORMATS), default="csv")
@@ -55,13 +65,22 @@ class ExportStartSerializer(serializers.Serializer):
     hash_pid = serializers.BooleanField(default=False)
     lang = serializers.ChoiceField(choices=list(LANGUAGES), default=LANGUAGES[0])
 
+    def validate(self, data):
+        if data.get("panel"):
+            if not data.get("study_code"):
+                raise serializers.ValidationError({"study_code": "a panel export needs the study's code"})
+        elif not data.get("wave"):
+            raise serializers.ValidationError({"wave": "name a wave, or a study_code and a panel"})
+        return data
+
 
 class ExportJobFilter(django_filters.FilterSet):
     wave = IdFilter(field_name="wave_id")
+    study_code = django_filters.CharFilter(field_name="study__code")
 
     class Meta:
         model = ExportJob
-        fields = ["wave", "status"]
+        fields = ["wave", "study_code", "status"]
 
 
 class ExportJobViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -80,15 +99,23 @@ class ExportJobViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
         body = ExportStartSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        wave = Wave.objects.filter(pk=data["wave"], study__in=research_studies(request.user)).select_related("study").first()
-        if wave is None:
-            raise serializers.ValidationError({"wave": "no such wave among your studies"})
+        studies = research_studies(request.user)
+        target = {}
+        if data.get("panel"):
+            target["study"] = Study.objects.filter(code=data["study_code"], pk__in=studies.values("pk")).first()
+            if target["study"] is None:
+                raise serializers.ValidationError({"study_code": "no such study among yours"})
+        else:
+            target["wave"] = Wave.objects.filter(pk=data["wave"], study__in=studies).select_related("study").first()
+            if target["wave"] is None:
+                raise serializers.ValidationError({"wave": "no such wave among your studies"})
         try:
             options = ExportOptions(
                 cleaned=data["cleaned"], rules={rule: False for rule in data["skip_rules"]}, format=data["format"],
-                layout=data["layout"], hash_pid=data["hash_pid"], lang=data["lang"],
+                layout=data["layout"], hash_pid=data["hash_pid"], lang=data["lang"], panel=data.get("panel", ""),
+                stata_version=data["stata_version"],
             )
-            job = export_job_create(wave=wave, user=request.user, options=options)
+            job = export_job_create(user=request.user, options=options, **target)
         except ExportOptionsError as error:
             raise serializers.ValidationError({"options": str(error)}) from error
         except DjangoPermissionDenied as error:
@@ -98,7 +125,7 @@ class ExportJobViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        """The zip: data file, codebook (HTML, CSV) and flow (CSV)."""
+        """The zip: data file, codebook (HTML, CSV), flow (CSV), datapackage.json, loaders for R and Stata."""
         job = self.get_object()
         if not export_job_downloadable(job):
             raise NotFound("this export is not ready or has expired")

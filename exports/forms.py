@@ -24,7 +24,27 @@ class ExportForm(forms.Form):
     )
     format = forms.ChoiceField(
         label=_("Format"),
-        choices=[("csv", _("CSV (UTF-8, opens in Excel)")), ("xlsx", _("Excel")), ("dta", _("Stata (.dta)")), ("sav", _("SPSS (.sav)"))],
+        choices=[
+            ("csv", _("CSV (UTF-8, opens in Excel)")), ("xlsx", _("Excel")), ("dta", _("Stata (.dta)")), ("sav", _("SPSS (.sav)")),
+            ("zsav", _("SPSS, compressed (.zsav)")),
+        ],
+    )
+    stata_version = forms.TypedChoiceField(
+        label=_("Stata release"),
+        choices=[(118, _("118: Stata 14 and later")), (119, _("119: Stata 15 and later"))],
+        coerce=int,
+        initial=118,
+        required=False,
+        empty_value=118,
+    )
+    panel = forms.ChoiceField(
+        label=_("Waves"),
+        choices=[
+            ("", _("This wave only")),
+            ("long", _("Every wave of the study, long panel: one row per pid and wave")),
+            ("wide", _("Every wave of the study, wide panel: one row per pid, columns _w1, _w2...")),
+        ],
+        required=False,
     )
     layout = forms.ChoiceField(
         label=_("Layout"),
@@ -35,7 +55,13 @@ class ExportForm(forms.Form):
         ],
     )
     hash_pid = forms.BooleanField(label=_("Replace pid by a salted hash (for sharing outside the team)"), required=False)
-    lang = forms.ChoiceField(label=_("Language of value labels"), choices=[("zh-hans", "简体中文"), ("en", "English")])
+    lang = forms.ChoiceField(label=_("Language of labels"), choices=[("zh-hans", "简体中文"), ("en", "English")])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("panel") and data.get("layout") != "wide":
+            self.add_error("layout", _("A panel is made of the waves' wide rows: choose the wide layout."))
+        return data
 
     def options(self) -> dict:
         data = self.cleaned_data
@@ -46,4 +72,6 @@ class ExportForm(forms.Form):
             "layout": data["layout"],
             "hash_pid": data["hash_pid"],
             "lang": data["lang"],
+            "panel": data["panel"],
+            "stata_version": data["stata_version"],
         }

@@ -1,10 +1,10 @@
-"""An export of a wave, built in the background and kept for download for a set time."""
+"""An export of a wave (or a panel of a study's waves), built in the background and kept for download for a set time."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Wave
+from surveys.models import Study, Wave
 
 
 class ExportJob(models.Model):
@@ -15,7 +15,9 @@ class ExportJob(models.Model):
         FAILED = "failed", _("failed")
         EXPIRED = "expired", _("expired")
 
-    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="export_jobs")
+    # One wave, or (a panel: ``options["panel"]``) every wave of ``study``; ``study`` is set in both cases.
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="export_jobs", null=True, blank=True)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_jobs", null=True, blank=True)
     options = models.JSONField(_("options"), default=dict)  # surveys.exports.ExportOptions.to_dict()
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
@@ -39,8 +41,25 @@ class ExportJob(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "expires_at"])]
 
+    def save(self, *args, **kwargs):
+        """A job of one wave belongs to that wave's study: every read scopes exports by study."""
+        if self.study_id is None and self.wave_id is not None:
+            self.study_id = Wave.objects.filter(pk=self.wave_id).values_list("study_id", flat=True).get()
+        super().save(*args, **kwargs)
+
     def __str__(self) -> str:
-        return f"export {self.pk} of {self.wave} ({self.status})"
+        return f"export {self.pk} of {self.target} ({self.status})"
+
+    @property
+    def panel(self) -> str:
+        return (self.options or {}).get("panel", "")
+
+    @property
+    def target(self) -> str:
+        """What was exported: "A 2021-01", or "A panel (long)"."""
+        if self.panel:
+            return f"{self.study.code} {_('panel')} ({self.panel})"
+        return str(self.wave)
 
     @property
     def is_downloadable(self) -> bool:

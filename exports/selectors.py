@@ -10,7 +10,7 @@ from .models import ExportJob
 
 def export_jobs_visible(user) -> QuerySet:
     """The exports of the studies whose pseudonymous data the user may read (the whole team's)."""
-    return ExportJob.objects.filter(wave__study__in=research_studies(user)).select_related("wave__study", "created_by")
+    return ExportJob.objects.filter(study__in=research_studies(user)).select_related("wave__study", "study", "created_by")
 
 
 def export_job_downloadable(job: ExportJob) -> bool:

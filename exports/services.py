@@ -1,8 +1,9 @@
 """Exports: start one, build it (in a Celery task), keep it for a set time, then delete the file.
 
 The building itself is ``surveys.exports.export_write``: rows streamed in
-chunks, the flow of counts summed over the chunks. Here the result is zipped
-with its codebook and flow and stored as the job's file.
+chunks, the flow of counts summed over the chunks (per wave for a panel).
+Here the result is zipped with its documents (``exports.documents``: codebook,
+flow, datapackage.json, R and Stata loaders) and stored as the job's file.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from schools.errors import error_reference_logged
 from schools.scoping import is_study_wide
 from schools.services import audit_record
 from surveys.dispatch import enqueue
-from surveys.exports import ExportOptions, bundle_write, export_basename, export_write
-from surveys.models import Wave
+from surveys.exports import ExportOptions, ExportOptionsError, export_basename, export_write
+from surveys.models import Study, Wave
 
+from .documents import bundle_write
 from .models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -35,14 +37,25 @@ def retention() -> timedelta:
     return timedelta(hours=getattr(settings, "EXPORT_RETENTION_HOURS", 72))
 
 
-def export_job_create(*, wave: Wave, user, options: ExportOptions | dict) -> ExportJob:
-    """Queue an export of ``wave``; the task is sent after the transaction commits."""
-    if not is_study_wide(user, wave.study):
-        raise PermissionDenied("only the study's researchers may export its data")
+def export_job_create(*, user, options: ExportOptions | dict, wave: Wave | None = None, study: Study | None = None) -> ExportJob:
+    """Queue an export of ``wave``, or of a panel of ``study``; the task is sent after the transaction commits."""
     if isinstance(options, dict):
         options = ExportOptions.from_dict(options)
-    job = ExportJob.objects.create(wave=wave, options=options.to_dict(), created_by=user)
-    audit_record(actor=user, action="export.create", target=f"export {job.pk}", study=wave.study, details={"wave": wave.code, **job.options})
+    if options.panel:
+        if study is None:
+            raise ExportOptionsError("a panel export needs a study")
+        wave = None
+    elif wave is None:
+        raise ExportOptionsError("an export of one wave needs a wave")
+    else:
+        study = wave.study
+    if not is_study_wide(user, study):
+        raise PermissionDenied("only the study's researchers may export its data")
+    job = ExportJob.objects.create(wave=wave, study=study, options=options.to_dict(), created_by=user)
+    audit_record(
+        actor=user, action="export.create", target=f"export {job.pk}", study=study,
+        details={"wave": wave.code if wave else None, **job.options},
+    )
     from .tasks import export_job_task
 
     enqueue(export_job_task, job_id=job.pk)  # after commit; kept in the outbox if the broker is down
@@ -52,8 +65,8 @@ def export_job_create(*, wave: Wave, user, options: ExportOptions | dict) -> Exp
 def export_job_download(*, job: ExportJob, user):
     """The job's file, opened for a download by ``user`` (audited: who took which data out)."""
     audit_record(
-        actor=user, action="export.download", target=f"export {job.pk}", study=job.wave.study,
-        details={"wave": job.wave.code, "file": job.file.name.rsplit("/", 1)[-1], "rows": job.row_count},
+        actor=user, action="export.download", target=f"export {job.pk}", study=job.study or job.wave.study,
+        details={"wave": job.wave.code if job.wave else None, "file": job.file.name.rsplit("/", 1)[-1], "rows": job.row_count},
     )
     return job.file.open("rb")
 
@@ -65,17 +78,19 @@ def _set_progress(job_id: int, done: int, total: int) -> None:
 
 def export_job_run(*, job_id: int) -> ExportJob:
     """Build the export of a job (a redelivered task finds a finished job and does nothing)."""
-    job = ExportJob.objects.select_related("wave__study", "wave__instrument").get(pk=job_id)
+    job = ExportJob.objects.select_related("wave__study", "wave__instrument", "study").get(pk=job_id)
     if job.status in (ExportJob.Status.DONE, ExportJob.Status.EXPIRED):
         return job
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, started_at=timezone.now(), progress=0, error="")
     options = ExportOptions.from_dict(job.options)
-    stem = export_basename(job.wave, options)
+    study = job.study or job.wave.study
+    stem = export_basename(job.wave, options, study=study)
     try:
         with tempfile.TemporaryDirectory(prefix="export-") as tmp:
             data = Path(tmp) / f"{stem}.{options.extension}"
             result = export_write(
-                wave=job.wave, options=options, path=data, progress=lambda done, total: _set_progress(job.pk, done, total)
+                wave=job.wave, study=study, options=options, path=data,
+                progress=lambda done, total: _set_progress(job.pk, done, total),
             )
             bundle = bundle_write(result, Path(tmp) / f"{stem}.zip", stem)
             job.analysis_run = export_bundle_add_run(path=bundle, wave=job.wave, stem=stem)  # which run fed it

@@ -65,7 +65,9 @@ def export_form(request, wave_id: int):
     wave = get_object_or_404(_waves(request.user), pk=wave_id)
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        export_job_create(wave=wave, user=request.user, options=form.options())
+        options = form.options()
+        target = {"study": wave.study} if options["panel"] else {"wave": wave}
+        export_job_create(user=request.user, options=options, **target)
         messages.success(request, _("The export has started. It appears in the list below when it is ready."))
         return redirect("exports:downloads")
     return render(request, "exports/form.html", {"wave": wave, "form": form, "flow": cached_flow(wave) if wave.submitted else []})

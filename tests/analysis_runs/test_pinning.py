@@ -137,4 +137,5 @@ def test_the_export_job_records_the_run_that_fed_it(runs, settings, tmp_path):
         provenance = json.loads(archive.read(name))
     assert provenance["analysis_run"] == old.pk and provenance["analysis_run_pinned"] is True
     researcher = MembershipFactory(user=UserFactory(username="res-exp"), role="researcher", study=wave.study).user
-    assert token_client(researcher).get(f"/api/v1/exports/{job.pk}/").json()["analysis_run"] == old.pk
+    reply = token_client(researcher).get(f"/api/v1/exports/{job.pk}/").json()
+    assert reply.get("analysis_run") == old.pk, reply

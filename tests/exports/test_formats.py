@@ -9,8 +9,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from exports.documents import bundle_write, write_documents
 from scoring.instrument import default_instrument
-from surveys.exports import ExportOptions, bundle_write, export_write, write_codebooks
+from surveys.exports import ExportOptions, export_write
 
 pytestmark = pytest.mark.django_db
 
@@ -21,28 +22,37 @@ def cleaned_csv(reference_wave, tmp_path):
     return pd.read_csv(tmp_path / "clean.csv", dtype={"pid": str}, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
-@pytest.mark.parametrize("fmt", ["dta", "sav"])
+@pytest.mark.parametrize("fmt", ["dta", "sav", "zsav"])
 def test_stata_and_spss_files_read_back_with_the_same_values_and_their_labels(reference_wave, tmp_path, cleaned_csv, fmt):
     path = tmp_path / f"clean.{fmt}"
     result = export_write(wave=reference_wave, options=ExportOptions(cleaned=True, format=fmt, lang="en"), path=path)
     read = pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav
-    frame, meta = read(str(path))
+    frame, meta = read(str(path))  # extended and user-missing codes read as missing
     instrument = default_instrument()
     assert list(frame.columns) == instrument.codes
     assert len(frame) == len(cleaned_csv) == result.row_count
     for code in instrument.codes:
         got, want = frame[code], cleaned_csv[code]
-        if instrument[code].type in ("string", "datetime"):
+        if instrument[code].type == "datetime":  # local wall-clock time in the file, ISO 8601 with the offset in the CSV
+            local = pd.to_datetime(want, utc=True, format="ISO8601").dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+            assert (got == local).all(), code
+        elif instrument[code].type == "string":
             assert (got.where(got.notna(), "").astype(str) == want.fillna("").astype(str)).all(), code
         else:
             assert (got.isna() == want.isna()).all(), code
             np.testing.assert_allclose(got[want.notna()].astype(float), want[want.notna()].astype(float), err_msg=code)
     labels = meta.column_names_to_labels
-    assert labels["gender"] == instrument["gender"].description[:80]
-    assert labels["flag_speeding"] == instrument["flag_speeding"].description[:80]
-    gender_labels = {int(k): v for k, v in meta.variable_value_labels["gender"].items()}
-    assert gender_labels == {option.code: option.text("en") for option in instrument["gender"].options}
-    assert {int(k) for k in meta.variable_value_labels["mig_01"]} == {1, 2, 3, 4}
+    assert labels["gender"] == instrument["gender"].text("en")
+    assert labels["flag_speeding"] == instrument["flag_speeding"].description
+    cut, full = labels["pid"], instrument["pid"].description  # cut at a word boundary, the whole text in the codebook
+    assert len(cut) <= 80 < len(full) and cut.endswith("…") and full.startswith(cut[:-1]) and full[len(cut) - 1] == " "
+    missing = {"a": "not asked (skipped by the questionnaire's branching)", "b": "not answered"}  # items: .a/.b or -8/-9
+    if fmt != "dta":
+        missing = {-8: missing["a"], -9: missing["b"]}
+    gender_labels = {(k if isinstance(k, str) else int(k)): v for k, v in meta.variable_value_labels["gender"].items()}
+    assert gender_labels == {**{option.code: option.text("en") for option in instrument["gender"].options}, **missing}
+    assert {int(k) for k in meta.variable_value_labels["mig_01"]} == {1, 2, 3, 4}  # a derived status: no missing codes
+    assert {int(k): v for k, v in meta.variable_value_labels["flag_speeding"].items()} == {0: "no", 1: "yes"}
 
 
 def test_value_labels_are_chinese_by_default(reference_wave, tmp_path):
@@ -92,8 +102,8 @@ def test_hashed_pid_is_salted_per_export_and_keeps_rows_apart(reference_wave, tm
 def test_codebook_and_bundle_carry_labels_flow_version_and_fingerprint(reference_wave, tmp_path):
     options = ExportOptions(cleaned=True, rules={"speeding": False}, format="dta")
     result = export_write(wave=reference_wave, options=options, path=tmp_path / "clean.dta")
-    html_path, csv_path = write_codebooks(result, tmp_path, "clean")
-    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    paths = {path.name: path for path in write_documents(result, tmp_path, "clean")}
+    rows = list(csv.DictReader(io.StringIO(paths["clean_codebook.csv"].read_text(encoding="utf-8-sig"))))
     meta = {row["code"]: row["label"] for row in rows if row["section"] == "meta"}
     assert meta["instrument version"] == reference_wave.instrument.version
     assert meta["export fingerprint (SHA-256 of the data file)"] == result.fingerprint
@@ -102,15 +112,27 @@ def test_codebook_and_bundle_carry_labels_flow_version_and_fingerprint(reference
     assert flow["speeding"]["enabled"] == "0" and flow["speeding"]["dropped"] == "0"
     assert int(flow["analytic"]["remaining"]) == result.row_count
     variables = {row["code"]: row for row in rows if row["section"] == "variable"}
-    assert list(variables) == default_instrument().codes
+    instrument = default_instrument()
+    assert list(variables) == instrument.codes
     assert variables["rsca01"]["scale"] and variables["rsca02"]["type"] == "likert5"
     assert any(row["reverse"] == "yes" for row in variables.values())
     assert "1=" in variables["gender"]["options"]
-    html = html_path.read_text()
+    for lang in ("zh-hans", "en"):  # the whole wording and the options in both languages
+        assert variables["contact_freq"][f"label_{lang}"] == instrument["contact_freq"].text(lang)
+        assert variables["contact_freq"][f"options_{lang}"].split("|")[0] == f"1={instrument['contact_freq'].options[0].text(lang)}"
+    assert variables["contact_freq"]["asked_when"] == "parent_away==1"
+    assert variables["res_child_12"]["asked_when"] == "age+1>=12"
+    assert variables["contact_freq"]["missing"].startswith(".a = not asked")
+    assert variables["rsca01"]["measure"] == "ordinal" and variables["gender"]["measure"] == "nominal"
+    html = paths["clean_codebook.html"].read_text()
     assert result.fingerprint in html and "missing_covariates" in html and "rsca01" in html
+    assert instrument["contact_freq"].text("zh-hans") in html and "parent_away==1" in html
     bundle = bundle_write(result, tmp_path / "b.zip", "clean")
     with zipfile.ZipFile(bundle) as archive:
-        assert sorted(archive.namelist()) == ["clean.dta", "clean_codebook.csv", "clean_codebook.html", "clean_flow.csv"]
+        assert sorted(archive.namelist()) == [
+            "clean.dta", "clean_codebook.csv", "clean_codebook.html", "clean_flow.csv", "clean_load.R", "clean_load.do",
+            "datapackage.json",
+        ]
 
 
 def test_excel_export_streams_rows_with_labels_and_flow(reference_wave, tmp_path):
@@ -123,8 +145,8 @@ def test_excel_export_streams_rows_with_labels_and_flow(reference_wave, tmp_path
     assert book.sheetnames == ["data", "variables", "flow"]
     data = list(book["data"].iter_rows(values_only=True))
     assert data[0][:2] == ("pid", "mig_01") and len(data) == result.row_count + 1
-    flow = {row[0]: row for row in book["flow"].iter_rows(values_only=True)}
-    assert flow["analytic"][4] == result.row_count
+    flow = {row[1]: row for row in book["flow"].iter_rows(values_only=True)}  # wave, rule, flag, enabled, dropped, remaining
+    assert flow["analytic"][5] == result.row_count and flow["analytic"][0] == "2021-01"
 
 
 def test_columns_of_the_latest_analysis_run_join_by_pid_before_hashing(reference_wave, tmp_path, cleaned_csv):

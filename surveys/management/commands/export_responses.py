@@ -1,22 +1,39 @@
-"""python manage.py export_responses --wave W [--cleaned] [--format csv|xlsx|dta|sav] [--layout wide|long|sequences] [--out PATH]"""
+"""python manage.py export_responses (--wave W | --study S --panel long|wide) [--cleaned] [--format ...] [--out PATH]"""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from exports.documents import write_documents
 from scoring.cleaning import CLEANING_RULES
-from surveys.exports import FORMATS, LAYOUTS, ExportOptions, ExportOptionsError, export_basename, export_write, write_codebooks
-from surveys.selectors import NotFound, wave_get
+from scoring.instrument import LANGUAGES
+from surveys.exports import (
+    FORMATS,
+    LAYOUTS,
+    STATA_VERSIONS,
+    ExportOptions,
+    ExportOptionsError,
+    export_basename,
+    export_write,
+)
+from surveys.selectors import NotFound, study_get, wave_get
 
 
 class Command(BaseCommand):
-    help = "Export a wave: one row per submitted response, columns in the order of the data dictionary."
+    help = (
+        "Export a wave (one row per submitted response, columns in the order of the data dictionary), "
+        "or every wave of a study as a long or wide panel."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--wave", required=True)
-        parser.add_argument("--study", help="needed when the wave code exists in several studies")
-        parser.add_argument("--out", help="the data file (default: STUDY_WAVE_raw|cleaned_LAYOUT.FORMAT here)")
-        parser.add_argument("--cleaned", action="store_true", help="only the analytic sample; prints the flow")
+        parser.add_argument("--wave", help="the wave to export (or --study S --panel long|wide)")
+        parser.add_argument("--study", help="the study of the panel; or of the wave, when its code exists in several studies")
+        parser.add_argument(
+            "--panel", choices=["long", "wide"],
+            help="every wave of --study: long (one row per pid and wave, with wave_no) or wide (one row per pid, columns _w1, _w2...)",
+        )
+        parser.add_argument("--out", help="the data file (default: a name from study, wave, cleaning and layout, here)")
+        parser.add_argument("--cleaned", action="store_true", help="only the analytic sample (per wave); prints the flow")
         parser.add_argument(
             "--skip-rule",
             action="append",
@@ -28,15 +45,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--layout", choices=LAYOUTS, default="wide",
             help="wide (one row per response), long (residence history: one row per respondent and year), "
-            "sequences (pid, mig_01..mig_12 for TraMineR's seqdef)",
+            "sequences (pid, mig_01..mig_12 for TraMineR's seqdef); a panel is always of wide rows",
         )
+        parser.add_argument("--stata-version", type=int, choices=STATA_VERSIONS, default=118, help="release of a .dta file")
         parser.add_argument("--hash-pid", action="store_true", help="replace pid by a salted hash (for sharing)")
-        parser.add_argument("--lang", default="zh-hans", choices=["zh-hans", "en"], help="language of value labels")
-        parser.add_argument("--codebook", action="store_true", help="also write STEM_codebook.html and .csv beside --out")
+        parser.add_argument("--lang", default="zh-hans", choices=LANGUAGES, help="language of variable and value labels")
+        parser.add_argument(
+            "--codebook", action="store_true",
+            help="also write the codebook (HTML, CSV), the flow, datapackage.json and the R and Stata loaders beside --out",
+        )
 
-    def handle(self, *args, wave, study, out, cleaned, skip_rule, format, layout, hash_pid, lang, codebook, **options):
+    def handle(self, *args, wave, study, panel, out, cleaned, skip_rule, format, layout, stata_version, hash_pid, lang, codebook, **options):
+        if not wave and not panel:
+            raise CommandError("name a wave (--wave W), or a study and a panel (--study S --panel long|wide)")
         try:
-            wave_obj = wave_get(code=wave, study=study)
+            if panel:
+                if not study:
+                    raise CommandError("a panel needs --study")
+                target = {"study": study_get(code=study)}
+            else:
+                target = {"wave": wave_get(code=wave, study=study)}
         except NotFound as error:
             raise CommandError(str(error)) from error
         if format is None:
@@ -45,17 +73,21 @@ class Command(BaseCommand):
         try:
             export_options = ExportOptions(
                 cleaned=cleaned, rules={rule: False for rule in skip_rule}, format=format, layout=layout,
-                hash_pid=hash_pid, lang=lang,
+                hash_pid=hash_pid, lang=lang, panel=panel or "", stata_version=stata_version,
             )
+            stem = export_basename(target.get("wave"), export_options, study=target.get("study"))
+            path = Path(out) if out else Path(f"{stem}.{export_options.extension}")
+            result = export_write(options=export_options, path=path, **target)
         except ExportOptionsError as error:
             raise CommandError(str(error)) from error
-        path = Path(out) if out else Path(f"{export_basename(wave_obj, export_options)}.{export_options.extension}")
-        result = export_write(wave=wave_obj, options=export_options, path=path)
         if cleaned:
-            self.stdout.write(flow_text(result.flow))
+            for info in result.waves:
+                if panel:
+                    self.stdout.write(f"wave {info.number}: {info.code}")
+                self.stdout.write(flow_text(info.flow))
         if codebook:
-            for written in write_codebooks(result, path.parent, path.stem):
-                self.stdout.write(f"codebook written to {written}")
+            for written in write_documents(result, path.parent, path.stem):
+                self.stdout.write(f"written {written}")
         self.stdout.write(f"{result.row_count} rows written to {path} (fingerprint {result.fingerprint})")
 
 
