@@ -179,6 +179,25 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
+# Two queues, so that an export or an alert e-mail never waits behind an
+# analysis run: "interactive" (scoring retries, safeguarding alerts and
+# e-mails, exports, the outbox flush, beat's small periodic tasks) and
+# "analysis" (analysis runs). Routed by task name, so a task resent from the
+# outbox by name goes to the same queue. Procfile: `worker` consumes
+# interactive, `analysis` consumes analysis; the demo's one worker both.
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = {
+    "analysis.tasks.analysis_run_task": {"queue": "analysis"},
+    "analysis.tasks.*": {"queue": "interactive"},  # the periodic check only starts runs
+    "exports.tasks.*": {"queue": "interactive"},
+    "schools.tasks.*": {"queue": "interactive"},
+    "surveys.tasks.*": {"queue": "interactive"},
+}
+# Debounced rebuilds (analysis.services.waves_needing_rebuild): a changed wave is
+# rebuilt once its data has been quiet this long, or once its oldest unseen
+# change has waited the maximum delay.
+ANALYSIS_REBUILD_QUIET_SECONDS = env.int("ANALYSIS_REBUILD_QUIET_SECONDS", default=300)
+ANALYSIS_REBUILD_MAX_DELAY_SECONDS = env.int("ANALYSIS_REBUILD_MAX_DELAY_SECONDS", default=1800)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
