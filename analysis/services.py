@@ -394,7 +394,10 @@ def _owned(run_id: int, attempt: int):
 
 def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
     wave = run.wave
-    changed_at = Wave.objects.filter(pk=wave.pk).values_list("data_changed_at", flat=True).get()
+    # The change stamp from the database the rows come from (the replica, when
+    # configured), read before them: the data read is at least that recent, and
+    # a change the replica has not applied yet is stamped later (a new rebuild).
+    changed_at = Wave.objects.using(settings.ANALYTICS_DATABASE).filter(pk=wave.pk).values_list("data_changed_at", flat=True).get()
     frame = wave_frame(wave, instrument_for(wave.instrument))
     if not _owned(run.pk, attempt).update(
         data_changed_at=changed_at,
