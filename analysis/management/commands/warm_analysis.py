@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from analysis.core.warmup import numba_kernels, warm_kernels
+from analysis.core.warmup import inlined, numba_kernels, warm_kernels
 
 
 class Command(BaseCommand):
@@ -16,14 +16,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        compiled = warm_kernels()
+        cached = warm_kernels()
         seconds = time.perf_counter() - started
-        inlined = {name for name, kernel in numba_kernels().items() if kernel.targetoptions.get("inline") == "always"}
-        missing = sorted(name for name, count in compiled.items() if not count and name not in inlined)
+        inline = sum(inlined(kernel) for kernel in numba_kernels().values())
+        missing = sorted(name for name, present in cached.items() if not present)
         where = os.environ.get("NUMBA_CACHE_DIR") or "__pycache__ beside the sources"
         self.stdout.write(
-            f"{sum(1 for count in compiled.values() if count)} numba kernels compiled or loaded in {seconds:.1f} s "
-            f"({len(inlined)} inlined into them); cache: {where}"
+            f"{len(cached) - len(missing)} of {len(cached)} numba kernels compiled or loaded from the cache "
+            f"in {seconds:.1f} s ({inline} more inlined into them); cache: {where}"
         )
         if missing:
             self.stderr.write(f"not reached by the warm-up (compiled on first use): {', '.join(missing)}")
