@@ -25,7 +25,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Callable
 
@@ -33,7 +33,7 @@ import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from analysis.core.models import ROBUST_SE
@@ -46,7 +46,7 @@ from scoring.cleaning import CLEANING_RULES
 from surveys.dispatch import enqueue
 from surveys.frames import wave_frame
 from surveys.instruments import instrument_for
-from surveys.models import Wave
+from surveys.models import Response, Wave
 
 from .models import AnalysisAssignment, AnalysisRun
 
@@ -394,7 +394,10 @@ def _owned(run_id: int, attempt: int):
 
 def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
     wave = run.wave
-    changed_at = Wave.objects.filter(pk=wave.pk).values_list("data_changed_at", flat=True).get()
+    # The change stamp from the database the rows come from (the replica, when
+    # configured), read before them: the data read is at least that recent, and
+    # a change the replica has not applied yet is stamped later (a new rebuild).
+    changed_at = Wave.objects.using(settings.ANALYTICS_DATABASE).filter(pk=wave.pk).values_list("data_changed_at", flat=True).get()
     frame = wave_frame(wave, instrument_for(wave.instrument))
     if not _owned(run.pk, attempt).update(
         data_changed_at=changed_at,
@@ -489,10 +492,27 @@ class ProgressWriter:
 # Periodic rebuild
 
 
-def waves_needing_rebuild():
+# A burst of submissions triggers one run: a changed wave is rebuilt once its
+# data has been quiet for ANALYSIS_REBUILD_QUIET_SECONDS, or once its oldest
+# unseen change has waited ANALYSIS_REBUILD_MAX_DELAY_SECONDS (a wave receiving
+# a steady stream is still rebuilt that often). Beat checks every 10 minutes.
+REBUILD_QUIET_S = 300
+REBUILD_MAX_DELAY_S = 1800
+
+
+def rebuild_quiet() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ANALYSIS_REBUILD_QUIET_SECONDS", REBUILD_QUIET_S))
+
+
+def rebuild_max_delay() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ANALYSIS_REBUILD_MAX_DELAY_SECONDS", REBUILD_MAX_DELAY_S))
+
+
+def waves_changed():
     """Open waves whose data changed after the data seen by their last finished run (or with no run).
 
-    Runs given up because their worker was lost do not count: their wave is rebuilt.
+    Runs given up because their worker was lost do not count: their wave is
+    rebuilt. Each wave carries ``last_seen`` (the data its last run saw).
     """
     finished = (
         AnalysisRun.objects.filter(
@@ -511,11 +531,39 @@ def waves_needing_rebuild():
     return [wave for wave in waves if wave.last_seen is None or wave.data_changed_at > wave.last_seen]
 
 
-def waves_rebuild_changed() -> list[AnalysisRun]:
-    """Start a run of every open wave whose data changed since its last run (parameters of its last success)."""
+def wave_pending_since(wave: Wave) -> datetime:
+    """When the wave's oldest change not seen by its last run happened (one aggregate query).
+
+    That is the first submission after the data the last run saw; a change
+    that is no submission (re-scoring, an import, a withdrawal) counts from
+    ``data_changed_at``.
+    """
+    submitted = Response.objects.filter(wave=wave, status=Response.Status.SUBMITTED)
+    if wave.last_seen is not None:
+        submitted = submitted.filter(submitted_at__gt=wave.last_seen)
+    first = submitted.aggregate(first=Min("submitted_at"))["first"]
+    return min(first, wave.data_changed_at) if first is not None else wave.data_changed_at
+
+
+def waves_needing_rebuild(*, now: datetime | None = None):
+    """Changed open waves (:func:`waves_changed`) due now: quiet long enough, or waiting too long."""
+    now = now or timezone.now()
+    due = []
+    for wave in waves_changed():
+        if wave.data_changed_at <= now - rebuild_quiet() or wave_pending_since(wave) <= now - rebuild_max_delay():
+            due.append(wave)
+    return due
+
+
+def waves_rebuild_changed(*, now: datetime | None = None) -> list[AnalysisRun]:
+    """Start a run of every changed open wave that is due (parameters of its last success).
+
+    Due: its data has been quiet for a while, or its oldest unseen change has
+    waited the maximum delay (see :func:`waves_needing_rebuild`).
+    """
     runs_fail_stale()
     started = []
-    for wave in waves_needing_rebuild():
+    for wave in waves_needing_rebuild(now=now):
         last = (
             AnalysisRun.objects.filter(wave=wave, status=AnalysisRun.Status.SUCCEEDED)
             .order_by("-finished_at", "-id")

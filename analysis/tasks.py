@@ -21,7 +21,7 @@ def analysis_run_task(self, run_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def rebuild_changed_waves() -> list[int]:
-    """Periodic (django-celery-beat): start a run of each open wave whose data changed since its last run."""
+    """Periodic (django-celery-beat): start a run of each changed open wave that is due (debounced, see the service)."""
     return [run.pk for run in waves_rebuild_changed()]
 
 

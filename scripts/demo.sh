@@ -10,7 +10,7 @@ port=${PORT:-8000}
 .venv/bin/python manage.py migrate --verbosity 0
 .venv/bin/python manage.py demo --url "http://127.0.0.1:${port}/"
 mkdir -p var/log
-.venv/bin/celery -A config worker --beat --pool=solo --loglevel=INFO --logfile var/log/celery.log &
+.venv/bin/celery -A config worker -Q interactive,analysis --beat --pool=solo --loglevel=INFO --logfile var/log/celery.log &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 echo "Celery worker and beat running (log: var/log/celery.log). Serving on http://127.0.0.1:${port}/"

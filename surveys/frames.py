@@ -62,8 +62,14 @@ def scoring_input(rows: list[dict], instrument: Instrument) -> pd.DataFrame:
 
 
 def wave_responses(wave):
-    """The responses an export or analysis reads: submitted, of children who have not withdrawn."""
-    return Response.objects.filter(wave=wave, status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True)
+    """The responses an export or analysis reads: submitted, of children who have not withdrawn.
+
+    Read from ``settings.ANALYTICS_DATABASE``: the read replica when one is
+    configured (``DATABASE_REPLICA_URL``), else the primary.
+    """
+    return Response.objects.using(settings.ANALYTICS_DATABASE).filter(
+        wave=wave, status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True
+    )
 
 
 def wave_size_and_median(wave) -> tuple[int, float | None]:

@@ -93,6 +93,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A read replica (optional, e.g. a PostgreSQL streaming standby): when
+# DATABASE_REPLICA_URL is set, exports and analysis runs read the responses
+# from it (``surveys.frames.wave_responses``); every write, the students' pages
+# and the staff pages stay on the primary. No database router: the one read
+# that is large and can lag a few seconds says so explicitly.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+ANALYTICS_DATABASE = "replica" if "replica" in DATABASES else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -181,6 +194,25 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = TIME_ZONE
+# Two queues, so that an export or an alert e-mail never waits behind an
+# analysis run: "interactive" (scoring retries, safeguarding alerts and
+# e-mails, exports, the outbox flush, beat's small periodic tasks) and
+# "analysis" (analysis runs). Routed by task name, so a task resent from the
+# outbox by name goes to the same queue. Procfile: `worker` consumes
+# interactive, `analysis` consumes analysis; the demo's one worker both.
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_ROUTES = {
+    "analysis.tasks.analysis_run_task": {"queue": "analysis"},
+    "analysis.tasks.*": {"queue": "interactive"},  # the periodic check only starts runs
+    "exports.tasks.*": {"queue": "interactive"},
+    "schools.tasks.*": {"queue": "interactive"},
+    "surveys.tasks.*": {"queue": "interactive"},
+}
+# Debounced rebuilds (analysis.services.waves_needing_rebuild): a changed wave is
+# rebuilt once its data has been quiet this long, or once its oldest unseen
+# change has waited the maximum delay.
+ANALYSIS_REBUILD_QUIET_SECONDS = env.int("ANALYSIS_REBUILD_QUIET_SECONDS", default=300)
+ANALYSIS_REBUILD_MAX_DELAY_SECONDS = env.int("ANALYSIS_REBUILD_MAX_DELAY_SECONDS", default=1800)
 
 from config.api_docs import API_DESCRIPTION  # noqa: E402
 from config.api_rates import ANON_RATE, USER_RATE  # noqa: E402

@@ -4,8 +4,16 @@ Needs at least SECRET_KEY, DATABASE_URL (PostgreSQL), CELERY_BROKER_URL and
 CACHE_URL (Redis) and ALLOWED_HOSTS.
 """
 
+import os
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import VAR_DIR, env
+
+# numba's on-disk cache of compiled kernels, filled by `manage.py warm_analysis`
+# in the release step: a writable directory every worker of the machine (or a
+# shared volume) sees, whether or not the code directory is writable. Set here,
+# before any process imports numba.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(VAR_DIR / "numba-cache"))
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = False

@@ -15,3 +15,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # write lock as they do in production instead of failing with "table is locked".
     # One file per test process, so that two runs on one machine never share a database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# The read replica as a test mirror of the default database (same file, its own
+# connection). Nothing reads from it unless a test sets ANALYTICS_DATABASE = "replica".
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {**DATABASES["default"].get("TEST", {}), "MIRROR": "default"}}  # noqa: F405
+ANALYTICS_DATABASE = "default"

@@ -140,8 +140,9 @@ def test_soft_time_limit_marks_the_run_failed(monkeypatch):
 def test_rebuild_starts_runs_only_for_open_waves_with_changed_data(dispatched, django_capture_on_commit_callbacks):
     now = timezone.now()
     earlier = now - timedelta(hours=1)
-    never_run = WaveFactory(data_changed_at=now)
-    changed = WaveFactory(data_changed_at=now)
+    settled = now - 2 * services.rebuild_quiet()  # quiet long enough to be rebuilt (tests/analysis_runs/test_rebuild_debounce.py)
+    never_run = WaveFactory(data_changed_at=settled)
+    changed = WaveFactory(data_changed_at=settled)
     AnalysisRunFactory(wave=changed, data_changed_at=earlier, parameters={"k": 4}, finished_at=earlier)
     unchanged = WaveFactory(data_changed_at=earlier)
     AnalysisRunFactory(wave=unchanged, data_changed_at=earlier)
@@ -151,9 +152,9 @@ def test_rebuild_starts_runs_only_for_open_waves_with_changed_data(dispatched, d
     AnalysisRunFactory(
         wave=lost, data_changed_at=earlier, status=AnalysisRun.Status.FAILED, failure=AnalysisRun.Failure.WORKER_LOST
     )
-    closed = WaveFactory(data_changed_at=now, is_open=False)
+    closed = WaveFactory(data_changed_at=settled, is_open=False)
     WaveFactory(data_changed_at=None)  # no data yet
-    busy = WaveFactory(data_changed_at=now)
+    busy = WaveFactory(data_changed_at=settled)
     AnalysisRunFactory(wave=busy, status=AnalysisRun.Status.RUNNING, heartbeat_at=now)
 
     with django_capture_on_commit_callbacks(execute=True):

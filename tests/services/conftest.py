@@ -70,7 +70,7 @@ def service_env(transactional_db):
 
 def _start_worker(service_env, log: Path):
     process = subprocess.Popen(
-        [str(VENV_BIN / "celery"), "-A", "config", "worker", "--concurrency=1", "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"],
+        [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", "interactive,analysis", "--concurrency=1", "--loglevel=INFO", "-n", f"test-{os.getpid()}@%h"],
         cwd=ROOT,
         env=service_env,
         stdout=log.open("w"),
