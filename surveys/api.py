@@ -43,7 +43,7 @@ from . import throttle
 from .access_codes import normalise_access_code
 from .exports import wave_flow
 from .instruments import instrument_for
-from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
+from .models import AnswerChange, Respondent, Response, School, SchoolClass, Score, Study, Wave
 from .selectors import waves_with_counts
 from .services import ResponseClosed, access_code_resolve, response_open, response_save_page, response_submit
 
@@ -385,7 +385,7 @@ class ResponseSubmitView(APIView):
         try:
             response_save_page(
                 response_id=response.pk, section="api", answers=dict(data["answers"]), lang=lang,
-                next_section="review", active_seconds=data.get("active_seconds"),
+                next_section="review", active_seconds=data.get("active_seconds"), source=AnswerChange.Source.SUBMIT,
             )
         except ResponseClosed:
             response.refresh_from_db()
