@@ -202,6 +202,19 @@ def response_save_page(
     return PageSave(response, conflicts, tuple(changes))
 
 
+def answers_record_imported(*, response_answers) -> None:
+    """The answer history of imported responses: each answer written from nothing, source ``import``."""
+    now = timezone.now()
+    AnswerChange.objects.bulk_create(
+        [
+            AnswerChange(response_id=response_id, code=code, new_value=value, changed_at=now, revision=0, source=AnswerChange.Source.IMPORT)
+            for response_id, answers in response_answers
+            for code, value in answers.items()
+        ],
+        batch_size=5000,
+    )
+
+
 @dataclass(frozen=True)
 class Submission:
     response: Response
