@@ -108,7 +108,6 @@ class PageSave:
     response: Response
     # item code -> (the value this page sent, the value saved meanwhile by another device or tab)
     conflicts: dict = field(default_factory=dict)
-    changed: tuple = ()
 
 
 def page_changes(*, stored: dict, answers: dict, shown: dict | None) -> tuple[dict, dict]:
@@ -199,7 +198,7 @@ def response_save_page(
     response.save(update_fields=fields)
     if changes:
         AnswerChange.objects.bulk_create(history)
-    return PageSave(response, conflicts, tuple(changes))
+    return PageSave(response, conflicts)
 
 
 def answers_record_imported(*, response_answers) -> None:
