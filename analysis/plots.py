@@ -7,7 +7,7 @@ Each function takes plain arrays or records and returns a ``Figure``;
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib
 
@@ -27,10 +27,15 @@ STATUS_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei")
 
 
-def _font_family() -> list[str]:
-    """DejaVu Sans with a CJK fallback when one is installed (labels may be translated)."""
+def cjk_font_names() -> list[str]:
+    """The CJK fonts matplotlib finds (Debian's fonts-noto-cjk gives Noto Sans CJK SC)."""
     installed = {font.name for font in font_manager.fontManager.ttflist}
-    return ["DejaVu Sans", *[name for name in _CJK_FONTS if name in installed]]
+    return [name for name in _CJK_FONTS if name in installed]
+
+
+def _font_family() -> list[str]:
+    """DejaVu Sans with a CJK fallback when one is installed (labels are translated)."""
+    return ["DejaVu Sans", *cjk_font_names()]
 
 
 FONT_FAMILY = _font_family()
@@ -45,8 +50,15 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
-def _status_legend(figure: Figure) -> None:
-    handles = [Patch(color=colour, label=name) for colour, name in zip(STATUS_COLOURS, STATUS_NAMES)]
+Translate = Callable[[str], str]  # the caller's translation of the core's English terms (identity by default)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _status_legend(figure: Figure, tr: Translate) -> None:
+    handles = [Patch(color=colour, label=tr(name)) for colour, name in zip(STATUS_COLOURS, STATUS_NAMES)]
     figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
 
 
@@ -54,13 +66,15 @@ def _cluster_order(clusters: np.ndarray, names: Mapping[int, str]) -> list[int]:
     return [cluster for cluster in sorted(names) if (clusters == cluster).any()]
 
 
-def sequence_index_plot(sequences: np.ndarray, clusters: np.ndarray, names: Mapping[int, str], *, title: str = "") -> Figure:
+def sequence_index_plot(
+    sequences: np.ndarray, clusters: np.ndarray, names: Mapping[int, str], *, title: str = "", tr: Translate = _same
+) -> Figure:
     """One panel per cluster, one line per respondent (sorted within the cluster), one colour per status."""
     order = _cluster_order(clusters, names)
     sizes = [int((clusters == cluster).sum()) for cluster in order] or [1]
     figure = _figure(8, 1.2 + 1.1 * max(len(order), 1))
     if not order:
-        figure.text(0.5, 0.5, "no clustered respondents", ha="center")
+        figure.text(0.5, 0.5, tr("no clustered respondents"), ha="center")
         return figure
     axes = figure.subplots(len(order), 1, sharex=True, squeeze=False, height_ratios=[max(size, 1) ** 0.5 for size in sizes])[:, 0]
     colours = ListedColormap(STATUS_COLOURS)
@@ -72,17 +86,17 @@ def sequence_index_plot(sequences: np.ndarray, clusters: np.ndarray, names: Mapp
                   extent=(0.5, years + 0.5, size, 0))
         ax.set_ylabel(f"{cluster}\n(n={size})", rotation=0, ha="right", va="center", fontsize=8)
         ax.set_yticks([])
-        ax.set_title(names[cluster], fontsize=9, loc="left")
+        ax.set_title(tr(names[cluster]), fontsize=9, loc="left")
     axes[-1].set_xticks(range(1, years + 1))
-    axes[-1].set_xlabel("year of life")
+    axes[-1].set_xlabel(tr("year of life"))
     if title:
         figure.suptitle(title)
-    _status_legend(figure)
+    _status_legend(figure, tr)
     return figure
 
 
 def state_distribution_plot(
-    sequences: np.ndarray, clusters: np.ndarray, names: Mapping[int, str], *, title: str = ""
+    sequences: np.ndarray, clusters: np.ndarray, names: Mapping[int, str], *, title: str = "", tr: Translate = _same
 ) -> Figure:
     """Per cluster, the share of each status in each year of life (stacked bars)."""
     order = _cluster_order(clusters, names)
@@ -90,7 +104,7 @@ def state_distribution_plot(
     rows = int(np.ceil(max(len(order), 1) / columns))
     figure = _figure(3.2 * columns, 2.6 * rows + 0.8)
     if not order:
-        figure.text(0.5, 0.5, "no clustered respondents", ha="center")
+        figure.text(0.5, 0.5, tr("no clustered respondents"), ha="center")
         return figure
     axes = figure.subplots(rows, columns, sharey=True, squeeze=False).ravel()
     years = np.arange(1, sequences.shape[1] + 1)
@@ -101,21 +115,21 @@ def state_distribution_plot(
         for share, colour in zip(shares, STATUS_COLOURS):
             ax.bar(years, share, bottom=bottom, color=colour, width=1.0, edgecolor="white", linewidth=0.3)
             bottom += share
-        ax.set_title(f"{cluster}. {names[cluster]} (n={len(members)})", fontsize=8, loc="left")
+        ax.set_title(f"{cluster}. {tr(names[cluster])} (n={len(members)})", fontsize=8, loc="left")
         ax.set_xticks(years[::2])
         ax.set_ylim(0, 1)
     for ax in axes[len(order):]:
         ax.set_visible(False)
     if title:
         figure.suptitle(title)
-    _status_legend(figure)
+    _status_legend(figure, tr)
     return figure
 
 
 QUALITY_MEASURES = ("ASW", "ASWw", "PBC", "HC")
 
 
-def quality_plot(quality: Sequence[Mapping], *, chosen_k: int | None = None, title: str = "") -> Figure:
+def quality_plot(quality: Sequence[Mapping], *, chosen_k: int | None = None, title: str = "", tr: Translate = _same) -> Figure:
     """Cluster quality measures by k (records with ``k`` and measure columns); the chosen k marked."""
     figure = _figure(6, 3.6)
     ax = figure.subplots()
@@ -126,15 +140,17 @@ def quality_plot(quality: Sequence[Mapping], *, chosen_k: int | None = None, tit
             ax.plot(ks, [np.nan if v is None else v for v in values], marker="o", label=measure)
     if chosen_k is not None:
         ax.axvline(chosen_k, color="grey", linestyle="--", linewidth=1)
-    ax.set_xlabel("k (number of clusters)")
+    ax.set_xlabel(tr("k (number of clusters)"))
     ax.set_xticks(ks)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    ax.set_title(title or "Cluster quality by k", fontsize=10)
+    ax.set_title(title or tr("Cluster quality by k"), fontsize=10)
     return figure
 
 
-def coefficient_plot(terms: Sequence[Mapping], *, title: str = "", constant: str = "constant") -> Figure:
+def coefficient_plot(
+    terms: Sequence[Mapping], *, title: str = "", constant: str = "constant", tr: Translate = _same
+) -> Figure:
     """Coefficients with their 95 % confidence intervals (the constant left out), first term on top."""
     terms = [term for term in terms if term.get("term") != constant and term.get("coef") is not None]
     figure = _figure(7, 0.9 + 0.32 * max(len(terms), 1))
@@ -149,8 +165,8 @@ def coefficient_plot(terms: Sequence[Mapping], *, title: str = "", constant: str
         ax.scatter(coef[~significant], positions[~significant], color="white", edgecolors="#333", zorder=3, s=22)
         ax.scatter(coef[significant], positions[significant], color="#333", zorder=3, s=22)
     ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_yticks(positions, [str(term["term"]) for term in terms], fontsize=8)
-    ax.set_xlabel("coefficient (95% CI); filled: p < .05")
+    ax.set_yticks(positions, [tr(str(term["term"])) for term in terms], fontsize=8)
+    ax.set_xlabel(tr("coefficient (95% CI); filled: p < .05"))
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title, fontsize=10)
     return figure

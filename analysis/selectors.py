@@ -13,6 +13,7 @@ import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from analysis.core.models import ROBUST_MARKS, ROBUST_SE
 from schools.scoping import is_study_wide, research_studies
 from surveys.models import Wave
 
@@ -123,7 +124,10 @@ TITLES = {
     "a_models": _("Models 1-4: resilience (RSCA)"),
     "a_moderation": _("Moderation by economic status and parent-child relation"),
     "a_psm": _("Propensity score matching by cluster"),
-    "a_sensitivity_models": _("Sensitivity: clusters of ages 4-12"),
+    "a_sensitivity_table1": _("Sensitivity (ages 4-12): Table 1"),
+    "a_sensitivity_models": _("Sensitivity (ages 4-12): Models 1-4"),
+    "a_sensitivity_moderation": _("Sensitivity (ages 4-12): moderation"),
+    "a_sensitivity_psm": _("Sensitivity (ages 4-12): propensity score matching"),
     "a_sensitivity_crosstab": _("Clusters of ages 1-12 by clusters of ages 4-12"),
     "b_tatt": _("Teacher's attitude: factor loadings"),
     "b_alpha": _("Reliability (Study B)"),
@@ -141,9 +145,12 @@ REPORT_ORDER = [
     "a_models",
     "a_moderation",
     "a_psm",
-    "a_sensitivity_models",
     "a_sensitivity_crosstab",
     "sensitivity_quality",
+    "a_sensitivity_table1",
+    "a_sensitivity_models",
+    "a_sensitivity_moderation",
+    "a_sensitivity_psm",
     "flow_B",
     "b_tatt",
     "b_alpha",
@@ -225,13 +232,19 @@ def _result_table(name: str, value) -> ReportTable | None:
 
 
 def _model_layout(model: dict, digits: int = 3) -> pd.DataFrame:
-    """One fitted model in the layout of the studies: coefficient with stars, SE in parentheses beneath."""
+    """One fitted model in the layout of the studies: coefficient with stars, SE in parentheses beneath,
+    then the HC1 SE in braces and the SE clustered by school in brackets when the run computed them."""
     rows = []
+    column = model["name"] or "model"
     for term in model["terms"]:
         coef, se = term.get("coef"), term.get("se")
-        rows.append({"term": term["term"], "row": "coef", model["name"] or "model": _number(coef, digits) + (term.get("stars") or "")})
-        rows.append({"term": "", "row": "se", model["name"] or "model": f"({_number(se, digits)})"})
-    column = model["name"] or "model"
+        rows.append({"term": term["term"], "row": "coef", column: _number(coef, digits) + (term.get("stars") or "")})
+        rows.append({"term": "", "row": "se", column: f"({_number(se, digits)})"})
+        for kind in ROBUST_SE:
+            if f"se_{kind}" in term:
+                opening, closing = ROBUST_MARKS[kind]
+                value = term[f"se_{kind}"]
+                rows.append({"term": "", "row": f"se_{kind}", column: "" if value is None else f"{opening}{_number(value, digits)}{closing}"})
     rows += [
         {"term": "N", "row": "stat", column: str(model["n"])},
         {"term": "R²", "row": "stat", column: _number(model.get("r2"), digits)},
@@ -243,3 +256,49 @@ def _model_layout(model: dict, digits: int = 3) -> pd.DataFrame:
 
 def _number(value, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}f}"
+
+
+# --------------------------------------------------------------------------
+# Parts of a run: what succeeded, failed or was skipped, and why
+
+PART_TITLES = {
+    "a_cleaning": _("Cleaning (Study A)"),
+    "a_alpha": _("Reliability (Study A)"),
+    "a_clustering": _("Trajectory clusters"),
+    "a_table1": _("Table 1"),
+    "a_psm": _("Propensity score matching"),
+    "a_sensitivity_clustering": _("Trajectory clusters (ages 4-12)"),
+    "a_sensitivity_table1": _("Table 1 (ages 4-12)"),
+    "a_sensitivity_psm": _("Propensity score matching (ages 4-12)"),
+    "b_cleaning": _("Cleaning (Study B)"),
+    "b_factor_score": _("Teacher's attitude factor score"),
+    "b_alpha": _("Reliability (Study B)"),
+}
+PART_STATUSES = {"ok": _("done"), "failed": _("failed"), "skipped": _("skipped")}
+
+
+def run_parts(run: AnalysisRun) -> list[dict]:
+    """Each part of a finished run: name, study, title, status (ok | failed | skipped), its label, and why.
+
+    Runs stored before parts were recorded have none (an empty list).
+    """
+    parts = ((run.results or {}).get("parts") or {}).items()
+    return [
+        {
+            "name": name,
+            "study": "A" if name.startswith("a_") else "B",
+            "title": str(PART_TITLES.get(name, _part_title(name))),
+            "status": part.get("status", ""),
+            "status_label": str(PART_STATUSES.get(part.get("status"), part.get("status", ""))),
+            "message": part.get("message", ""),
+        }
+        for name, part in parts
+    ]
+
+
+def _part_title(name: str) -> str:
+    """A model's part: its name as in the tables, with the study and, for the sensitivity run, the ages."""
+    if name.startswith("a_sensitivity_"):
+        return _("Study A %(model)s (ages 4-12)") % {"model": name.removeprefix("a_sensitivity_")}
+    study = "A" if name.startswith("a_") else "B"
+    return _("Study %(study)s %(model)s") % {"study": study, "model": name[2:]}

@@ -23,7 +23,6 @@ import socket
 import subprocess
 import threading
 import time
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,9 +36,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from analysis.core.models import ROBUST_SE
 from analysis.core.pipeline import SEQUENCE_COLUMNS, STUDIES, run_analysis
+from analysis.core.psm import LINKS, MatchingOptions
 from analysis.core.trajectories import ALGORITHMS, TrajectoryParams
 from analysis.core.ward import WARD_METHODS
+from schools.errors import error_reference_logged
 from scoring.cleaning import CLEANING_RULES
 from surveys.dispatch import enqueue
 from surveys.frames import wave_frame
@@ -61,8 +63,14 @@ DEFAULT_PARAMETERS = {
     "costs": "TRATE",
     "algorithm": "auto",
     "cleaning_rules": {},
+    # standard errors beside the classical ones, in every model (ROBUST_SE: "HC1", "cluster" by school)
+    "robust_se": ["HC1", "cluster"],
+    "psm_link": "logit",  # the study's; psmatch2's default is probit
+    "psm_ties": True,  # psmatch2's ties: equally near controls share the weight
+    "psm_bootstrap": 0,  # bootstrap resamples for PSM standard errors (0: analytical SEs only)
 }
 COSTS = ("TRATE", "CONSTANT")
+MAX_BOOTSTRAP = 2000
 # A running run beats every HEARTBEAT_S from a thread of its worker; one whose
 # heartbeat is older than STALE_AFTER lost its worker (killed, out of memory).
 HEARTBEAT_S = 20
@@ -120,12 +128,43 @@ def analysis_parameters_clean(parameters: dict | None = None) -> dict:
         raise ValueError(f"costs must be one of {', '.join(COSTS)}")
     if values["algorithm"] not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}")
+    robust = values["robust_se"]
+    if isinstance(robust, str):
+        robust = [part for part in robust.replace(",", " ").split() if part]
+    if not isinstance(robust, (list, tuple)) or set(robust) - set(ROBUST_SE):
+        raise ValueError(f"robust_se lists some of {', '.join(ROBUST_SE)}")
+    values["robust_se"] = [kind for kind in ROBUST_SE if kind in robust]
+    if values["psm_link"] not in LINKS:
+        raise ValueError(f"psm_link must be one of {', '.join(LINKS)}")
+    values["psm_ties"] = _boolean(values["psm_ties"], "psm_ties")
+    try:
+        values["psm_bootstrap"] = int(values["psm_bootstrap"])
+    except (TypeError, ValueError):
+        raise ValueError("psm_bootstrap must be a whole number") from None
+    if not 0 <= values["psm_bootstrap"] <= MAX_BOOTSTRAP:
+        raise ValueError(f"psm_bootstrap must be between 0 and {MAX_BOOTSTRAP}")
     rules = {name for name, _ in CLEANING_RULES}
     if not isinstance(values["cleaning_rules"], dict) or set(values["cleaning_rules"]) - rules:
         raise ValueError(f"cleaning_rules maps rule names ({', '.join(sorted(rules))}) to true/false")
     values["cleaning_rules"] = {name: bool(on) for name, on in values["cleaning_rules"].items()}
     trajectory_params(values).validate()
     return values
+
+
+def _boolean(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(value).lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false")
+
+
+def matching_options(parameters: dict) -> MatchingOptions:
+    return MatchingOptions(
+        link=parameters["psm_link"], ties=parameters["psm_ties"], bootstrap=parameters["psm_bootstrap"]
+    )
 
 
 def _pair(value) -> list:
@@ -284,8 +323,8 @@ def analysis_run_execute(*, run_id: int, on_progress: Callable[[float, str], Non
     except SoftTimeLimitExceeded:
         _finish_failed(run_id, attempt, AnalysisRun.Failure.TIME_LIMIT, "The run exceeded its time limit.")
     except Exception:
-        logger.exception("analysis run %s failed", run_id)
-        _finish_failed(run_id, attempt, AnalysisRun.Failure.ERROR, traceback.format_exc())
+        shown = error_reference_logged(logger, "The analysis failed; the administrators can look it up in the log.", f"analysis run {run_id} failed")
+        _finish_failed(run_id, attempt, AnalysisRun.Failure.ERROR, shown)
     run.refresh_from_db()
     return run
 
@@ -365,13 +404,16 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
         heartbeat_at=timezone.now(),
     ):
         raise RunStopped
-    parameters = run.parameters
+    parameters = analysis_parameters_clean(run.parameters)  # runs stored before an option existed get its default
     result = run_analysis(
         frame,
         params=trajectory_params(parameters),
         cleaning_rules=parameters.get("cleaning_rules") or None,
         study=parameters["study"],
         progress=ProgressWriter(run.pk, attempt, echo=on_progress),
+        robust=parameters["robust_se"],
+        matching=matching_options(parameters),
+        fatal=(RunStopped, SoftTimeLimitExceeded),
     )
     assignments = assignments_frame(frame, result)
     now = timezone.now()
@@ -381,7 +423,7 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
             results_json=json.dumps(result.to_dict()),
             timings={stage: round(seconds, 4) for stage, seconds in result.timings.items()},
             progress=1.0,
-            message="Done",
+            message=parts_summary(result.parts),
             finished_at=now,
             heartbeat_at=now,
         ):
@@ -400,6 +442,15 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
             ],
             batch_size=2000,
         )
+
+
+def parts_summary(parts: dict[str, dict]) -> str:
+    """The run's closing message: done, or done with how many parts failed or were skipped."""
+    failed = sum(part["status"] == "failed" for part in parts.values())
+    skipped = sum(part["status"] == "skipped" for part in parts.values())
+    if not failed and not skipped:
+        return "Done"
+    return f"Done with {failed} of {len(parts)} parts failed and {skipped} skipped (see the report)"
 
 
 def _finish_failed(run_id: int, attempt: int, failure: str, error: str) -> None:

@@ -20,6 +20,7 @@ from schools.scoping import is_study_wide, research_studies
 from surveys.models import Wave
 
 from . import plots
+from .labels import label
 from .models import AnalysisRun
 from .selectors import (
     REPORT_ORDER,
@@ -27,6 +28,7 @@ from .selectors import (
     model_table_names,
     model_terms,
     run_latest_succeeded,
+    run_parts,
     run_tables,
     runs_visible,
     waves_analysable,
@@ -51,9 +53,30 @@ class RunStartForm(forms.Form):
         label=gettext_lazy("Years of life"), regex=r"^\s*\d{1,2}\s*-\s*\d{1,2}\s*$", initial="1-12",
         error_messages={"invalid": gettext_lazy("Write the years as first-last, e.g. 1-12.")},
     )
+    robust_se = forms.MultipleChoiceField(
+        label=gettext_lazy("Standard errors besides the classical ones"),
+        choices=[("cluster", gettext_lazy("clustered by school")), ("HC1", gettext_lazy("heteroskedasticity-robust (HC1)"))],
+        initial=["cluster", "HC1"], required=False, widget=forms.CheckboxSelectMultiple,
+    )
+    psm_link = forms.ChoiceField(
+        label=gettext_lazy("Propensity model"), choices=[("logit", "logit"), ("probit", "probit")], initial="logit",
+        required=False,
+    )
+    psm_bootstrap = forms.IntegerField(
+        label=gettext_lazy("Bootstrap resamples for PSM"), min_value=0, max_value=2000, initial=0, required=False,
+        help_text=gettext_lazy("0: analytical standard errors only."),
+    )
 
     def parameters(self) -> dict:
-        return {"study": self.cleaned_data["study"], "k": self.cleaned_data["k"], "years": self.cleaned_data["years"].replace(" ", "")}
+        data = self.cleaned_data
+        return {
+            "study": data["study"],
+            "k": data["k"],
+            "years": data["years"].replace(" ", ""),
+            "robust_se": list(data["robust_se"]),
+            "psm_link": data["psm_link"] or "logit",
+            "psm_bootstrap": data["psm_bootstrap"] or 0,
+        }
 
 
 def _require_researcher(user) -> None:
@@ -135,14 +158,14 @@ def run_cancel(request, pk: int):
 @login_required
 def run_report(request, pk: int):
     run = _run_for(request, pk)
-    context = {"run": run, "latest": run_latest_succeeded(run.wave)}
+    context = {"run": run, "latest": run_latest_succeeded(run.wave), "parts": run_parts(run)}
     if run.status == AnalysisRun.Status.SUCCEEDED:
         tables = run_tables(run)
         context.update(
             {
                 "tables": [_html_table(table) for name, table in tables.items() if name in REPORT_ORDER],
                 "downloads": [table for name, table in tables.items() if name not in REPORT_ORDER],
-                "model_plots": model_table_names(run),
+                "model_plots": [(name, label(name)) for name in model_table_names(run)],
                 "has_clusters": bool((run.results or {}).get("trajectory")),
                 "trajectory": (run.results or {}).get("trajectory"),
                 "notes": (run.results or {}).get("notes") or [],
@@ -159,8 +182,10 @@ def _html_table(table) -> dict:
     rows = []
     for record in frame.to_dict("records"):
         kind = record.get("row", "") if models else ""
-        rows.append({"kind": kind, "cells": [_cell(record[column]) for column in columns]})
-    return {"name": table.name, "title": table.title, "columns": columns, "rows": rows, "layout": table.layout}
+        rows.append({"kind": kind, "cells": [label(_cell(record[column])) for column in columns]})
+    headers = [label(str(column)) for column in columns]
+    robust = models and any(row["kind"].startswith("se_") for row in rows)
+    return {"name": table.name, "title": table.title, "columns": headers, "rows": rows, "layout": table.layout, "robust": robust}
 
 
 def _cell(value) -> str:
@@ -211,14 +236,15 @@ def _figure(run: AnalysisRun, name: str):
         if not len(sequences):
             raise Http404(_("This run has no trajectory clusters."))
         draw = plots.sequence_index_plot if name == "sequence_index" else plots.state_distribution_plot
-        return draw(sequences, clusters, names, title=f"{run.wave} #{run.pk}")
+        return draw(sequences, clusters, names, title=f"{run.wave} #{run.pk}", tr=label)
     if name in ("quality", "sensitivity_quality"):
         trajectory = results.get("trajectory" if name == "quality" else "sensitivity_trajectory")
         if not trajectory:
             raise Http404(_("This run has no trajectory clusters."))
-        return plots.quality_plot(trajectory.get("quality") or [], chosen_k=trajectory.get("k"), title=str(run.wave))
+        title = f"{run.wave} · {_('Cluster quality by k')}"
+        return plots.quality_plot(trajectory.get("quality") or [], chosen_k=trajectory.get("k"), title=title, tr=label)
     if name.startswith("coef-"):
         terms = model_terms(run, name.removeprefix("coef-"))
         if terms is not None:
-            return plots.coefficient_plot(terms.to_dict("records"), title=name.removeprefix("coef-"))
+            return plots.coefficient_plot(terms.to_dict("records"), title=label(name.removeprefix("coef-")), tr=label)
     raise Http404(_("No such plot."))

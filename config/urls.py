@@ -9,10 +9,12 @@ urlpatterns = [
     path("staff/", staff_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("schools.account_urls")),
     path("school/studies/<int:study_id>/respondents/<str:pid>/answers/", staff_views.answer_history, name="answer_history"),
     path("school/", include("schools.urls")),
     path("research/analysis/", include("analysis.urls")),
     path("research/exports/", include("exports.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the staff pages' language switch
 ]

@@ -20,7 +20,7 @@ from surveys.models import Wave
 
 from .models import ExportJob
 from .selectors import export_job_downloadable, export_jobs_visible
-from .services import export_job_create
+from .services import export_job_create, export_job_download
 
 RULE_NAMES = [name for name, _ in CLEANING_RULES]
 
@@ -102,4 +102,4 @@ class ExportJobViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
         job = self.get_object()
         if not export_job_downloadable(job):
             raise NotFound("this export is not ready or has expired")
-        return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+        return FileResponse(export_job_download(job=job, user=request.user), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -17,7 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.utils import timezone
 
+from schools.errors import error_reference_logged
 from schools.scoping import is_study_wide
+from schools.services import audit_record
 from surveys.dispatch import enqueue
 from surveys.exports import ExportOptions, bundle_write, export_basename, export_write
 from surveys.models import Wave
@@ -39,10 +41,20 @@ def export_job_create(*, wave: Wave, user, options: ExportOptions | dict) -> Exp
     if isinstance(options, dict):
         options = ExportOptions.from_dict(options)
     job = ExportJob.objects.create(wave=wave, options=options.to_dict(), created_by=user)
+    audit_record(actor=user, action="export.create", target=f"export {job.pk}", study=wave.study, details={"wave": wave.code, **job.options})
     from .tasks import export_job_task
 
     enqueue(export_job_task, job_id=job.pk)  # after commit; kept in the outbox if the broker is down
     return job
+
+
+def export_job_download(*, job: ExportJob, user):
+    """The job's file, opened for a download by ``user`` (audited: who took which data out)."""
+    audit_record(
+        actor=user, action="export.download", target=f"export {job.pk}", study=job.wave.study,
+        details={"wave": job.wave.code, "file": job.file.name.rsplit("/", 1)[-1], "rows": job.row_count},
+    )
+    return job.file.open("rb")
 
 
 def _set_progress(job_id: int, done: int, total: int) -> None:
@@ -68,9 +80,9 @@ def export_job_run(*, job_id: int) -> ExportJob:
             data.unlink()
             with open(bundle, "rb") as handle:
                 job.file.save(f"{job.pk}_{stem}.zip", File(handle), save=False)
-    except Exception as error:
-        logger.exception("export %s failed", job.pk)
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+    except Exception:
+        shown = error_reference_logged(logger, "The export failed; the administrators can look it up in the log.", f"export {job.pk} failed")
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.FAILED, error=shown, finished_at=timezone.now())
         job.refresh_from_db()
         return job
     now = timezone.now()

@@ -17,7 +17,7 @@ from surveys.selectors import waves_with_counts
 from .forms import ExportForm
 from .models import ExportJob
 from .selectors import export_job_downloadable, export_jobs_visible
-from .services import export_job_create
+from .services import export_job_create, export_job_download
 
 FLOW_CACHE_S = 3600
 
@@ -91,4 +91,4 @@ def download(request, pk: int):
     job = get_object_or_404(export_jobs_visible(request.user), pk=pk)
     if not export_job_downloadable(job):
         raise Http404(_("This export is not ready or has expired."))
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+    return FileResponse(export_job_download(job=job, user=request.user), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -38,3 +38,19 @@ class StudentsForm(forms.Form):
         if not rows:
             raise forms.ValidationError(_("Give at least one student."))
         return rows
+
+
+class OneTimeCodeForm(forms.Form):
+    """The six digits an authenticator app shows (spaces allowed, as apps group them)."""
+
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def clean_token(self):
+        token = re.sub(r"\s", "", self.cleaned_data["token"])
+        if not re.fullmatch(r"\d{6,8}", token):
+            raise forms.ValidationError(_("Enter the 6 digits shown by the app."))
+        return token

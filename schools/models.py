@@ -62,6 +62,15 @@ class Membership(models.Model):
             raise ValidationError(_("This role names a school."))
         if self.school_class_id and not self.school_id:
             self.school = self.school_class.school
+        # Names never meet answers: one user holds roles of one side only in a study.
+        sides = (STUDY_WIDE_ROLES, (Role.TEACHER, Role.COUNSELLOR, Role.SCHOOL_ADMIN))
+        other_side = next(side for side in sides if self.role not in side)
+        if self.user_id and self.study_id:
+            clash = Membership.objects.filter(user_id=self.user_id, study_id=self.study_id, role__in=other_side)
+            if clash.exclude(pk=self.pk).exists():
+                raise ValidationError(
+                    _("This user already has a role that sees children's names or answers in this study: one user may not see both.")
+                )
 
 
 class StudyPolicy(models.Model):

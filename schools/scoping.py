@@ -94,6 +94,16 @@ def responses_readable(user) -> QuerySet:
 # for, and 404 for a row outside the user's scope.
 
 ROSTER_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.STUDY_ADMIN)
+
+# --- Names never meet answers ----------------------------------------------------------------------
+#
+# Two sides, never both for one user in one study (Membership.clean refuses it): the school's side sees
+# children's display names (teachers, school administrators: progress only; counsellors: the children of
+# their alerts, each view audited) and never answers or scores; the research side (researchers, study
+# administrators) sees answers and scores by pid and never a name. A study administrator's roster and
+# alert queue show seat numbers without names; superusers see no names either (README: "Who sees what").
+NAME_ROLES = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.COUNSELLOR)
+ANSWER_ROLES = STUDY_WIDE_ROLES
 ALERT_ROLES = (Role.COUNSELLOR, Role.STUDY_ADMIN)
 HISTORY_ROLES = (Role.RESEARCHER, Role.STUDY_ADMIN)
 
@@ -146,8 +156,24 @@ def audit_events_visible(user) -> QuerySet:
     if user.is_superuser:
         return AuditEvent.objects.all()
     studies = _study_ids(user, (Role.STUDY_ADMIN,))
-    members = Membership.objects.filter(study__in=studies).values("user_id")
-    return AuditEvent.objects.filter(Q(study__in=studies) | Q(study__isnull=True, actor__in=members))
+    members = Membership.objects.filter(study__in=studies)
+    return AuditEvent.objects.filter(
+        Q(study__in=studies)
+        | Q(study__isnull=True, actor__in=members.values("user_id"))
+        # failed sign-ins have no actor: the user name tried is the target
+        | Q(study__isnull=True, actor__isnull=True, action="sign_in.failed", target__in=members.values("user__username"))
+    )
+
+
+def users_nameable(user, study) -> QuerySet:
+    """Accounts a study administrator may give a role in ``study``: its own people, and active accounts
+    not yet in any study (never a superuser, never a user of another study only)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True, is_superuser=False)
+    if not (user.is_superuser or administered_studies(user).filter(pk=study.pk).exists()):
+        return users.none()
+    return users.filter(Q(memberships__study=study) | Q(memberships__isnull=True)).distinct()
 
 
 def memberships_manageable(user) -> QuerySet:
@@ -159,3 +185,27 @@ def memberships_manageable(user) -> QuerySet:
 def teachers_see_follow_up(study) -> bool:
     policy = getattr(study, "policy", None) if study is not None else None
     return bool(policy and policy.teachers_see_follow_up)
+
+
+# --- Second factor ---------------------------------------------------------------------------------
+
+
+def second_factor_required(user) -> bool:
+    """Superusers and the roles of ``settings.OTP_REQUIRED_ROLES`` (names, answers or alerts) need a TOTP device."""
+    from django.conf import settings
+
+    return user.is_authenticated and (user.is_superuser or has_any_role(user, settings.OTP_REQUIRED_ROLES))
+
+
+def studies_with_names(user) -> QuerySet:
+    """Studies in which the user sees children's display names (a role on the school's side only)."""
+    memberships = _memberships(user)
+    if user.is_superuser:
+        return Study.objects.none()
+    return Study.objects.filter(pk__in=memberships.filter(role__in=NAME_ROLES).values("study_id")).exclude(
+        pk__in=memberships.filter(role__in=ANSWER_ROLES).values("study_id")
+    )
+
+
+def sees_names(user, study) -> bool:
+    return studies_with_names(user).filter(pk=study.pk).exists()

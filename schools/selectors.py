@@ -122,6 +122,7 @@ def roster_get(*, user, school_class: SchoolClass, wave: Wave, lang: str = "zh-h
         )
     )
     show_follow_up = _follow_up_visible(user, wave.study)
+    show_names = scoping.sees_names(user, wave.study)
     flagged = set()
     if show_follow_up:
         flagged = set(
@@ -149,7 +150,7 @@ def roster_get(*, user, school_class: SchoolClass, wave: Wave, lang: str = "zh-h
             RosterRow(
                 respondent_id=respondent["pk"],
                 seat_number=respondent["seat_number"],
-                display_name=respondent["display_name"],
+                display_name=respondent["display_name"] if show_names else "",
                 status=status,
                 section=section,
                 section_title=title,
@@ -198,21 +199,41 @@ def alerts_queue(*, user, status: str | None = None):
 
 
 def alert_get(*, user, alert_id: int) -> Alert:
-    return get_object_or_404(
+    alert = get_object_or_404(
         scoping.alerts_visible(user).select_related("respondent", "school", "school_class", "wave", "study"), pk=alert_id
     )
+    return alerts_named(user=user, alerts=[alert])[0]
 
 
-def response_help(*, response: Response) -> dict | None:
-    """What a student sees after submitting answers that raised an alert: the study's help resources."""
+def alerts_named(*, user, alerts) -> list[Alert]:
+    """The alerts with the child's display name kept only where the user sees names (counsellors);
+    for study administrators the child is a seat number in a class. The name is blanked in memory only."""
+    alerts = list(alerts)
+    named = set(scoping.studies_with_names(user).values_list("pk", flat=True))
+    for alert in alerts:
+        if alert.study_id not in named:
+            alert.respondent.display_name = ""
+    return alerts
+
+
+def response_help(*, response: Response, lang: str) -> dict | None:
+    """What a student sees after submitting answers that raised an alert: the study's help resources.
+
+    Counsellors are named by their full name, never by their log-in name; one
+    without a name is "the school counsellor" (``has_counsellor``).
+    """
     alert = Alert.objects.filter(respondent_id=response.respondent_id, wave_id=response.wave_id).first()
     if alert is None:
         return None
-    counsellors = [
-        membership.user.get_full_name() or membership.user.get_username()
+    users = [
+        membership.user
         for membership in Membership.objects.filter(role=Role.COUNSELLOR, school_id=alert.school_id).select_related("user")
     ]
-    return {"text": response.wave.study.help_resources, "counsellors": counsellors}
+    return {
+        "text": response.wave.study.help_text(lang),
+        "counsellors": [user.get_full_name() for user in users if user.get_full_name()],
+        "has_counsellor": bool(users),
+    }
 
 
 def consent_allows_answering(*, respondent_id: int, wave: Wave) -> bool:

@@ -19,6 +19,7 @@ from surveys.models import AccessCode, Respondent, Response, SchoolClass, Wave
 from surveys.services_codes import access_code_reissue, access_codes_issue
 
 from .models import Alert, AlertFollowUp, AuditEvent, GuardianConsent, Membership, Role, SafeguardingRule
+from .wording import rules_text
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,9 @@ def _study_admin_emails(alert: Alert) -> list[str]:
 
 def _alert_message(alert: Alert, *, escalated: bool) -> tuple[str, str]:
     respondent = alert.respondent
-    who = respondent.display_name or _("seat %(seat)s") % {"seat": respondent.seat_number or "?"}
+    # Escalations go to study administrators, who never see names (names never meet answers).
+    seat = _("seat %(seat)s") % {"seat": respondent.seat_number or "?"}
+    who = seat if escalated else (respondent.display_name or seat)
     subject = (_("Escalated: a student needs follow-up") if escalated else _("A student needs follow-up"))
     body = _(
         "%(who)s, class %(klass)s (%(school)s), met a safeguarding rule on the questionnaire (%(rules)s).\n"
@@ -177,7 +180,7 @@ def _alert_message(alert: Alert, *, escalated: bool) -> tuple[str, str]:
         "who": who,
         "klass": alert.school_class,
         "school": alert.school,
-        "rules": ", ".join(rule["name"] for rule in alert.rules),
+        "rules": rules_text(alert.rules),
     }
     return subject, body
 
@@ -415,9 +418,62 @@ def membership_delete(*, actor, membership: Membership) -> None:
     membership.delete()
 
 
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
 def sign_in_record(*, user, request=None) -> None:
-    client = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    audit_record(actor=user, action="sign_in", target=user.get_username(), details={"client": client})
+    audit_record(actor=user, action="sign_in", target=user.get_username(), details={"client": _client(request)})
+
+
+def sign_in_failure_record(*, username: str, request=None) -> None:
+    """A wrong password or a locked-out attempt (the actor is unknown: the user name tried is the target)."""
+    locked_out = bool(getattr(request, "axes_locked_out", False))
+    audit_record(
+        actor=None,
+        action="sign_in.failed",
+        target=username[:150],
+        details={"client": _client(request), "locked_out": locked_out},
+    )
+
+
+# --- Second factor (TOTP) ----------------------------------------------------------------------------
+
+
+def totp_device_start(*, user):
+    """The user's device being set up (unconfirmed until a first code is entered): one, reused on reload."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=_("authenticator app"), confirmed=False)
+
+
+def totp_device_confirm(*, request, device, token: str) -> bool:
+    """Confirm a new device with its first code; the session then counts as verified (audited)."""
+    import django_otp
+
+    if not device.verify_is_allowed()[0] or not device.verify_token(token):
+        audit_record(actor=request.user, action="second_factor.setup_failed", target=request.user.get_username())
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    device.user.totpdevice_set.filter(confirmed=False).delete()
+    django_otp.login(request, device)
+    audit_record(actor=request.user, action="second_factor.setup", target=request.user.get_username(), details={"client": _client(request)})
+    return True
+
+
+def second_factor_verify(*, request, token: str) -> bool:
+    """A code at sign-in, checked against the user's confirmed devices (throttled by django-otp; audited)."""
+    import django_otp
+
+    device = django_otp.match_token(request.user, token)
+    if device is None:
+        audit_record(actor=request.user, action="sign_in.second_factor_failed", target=request.user.get_username(), details={"client": _client(request)})
+        return False
+    django_otp.login(request, device)
+    audit_record(actor=request.user, action="sign_in.second_factor", target=request.user.get_username(), details={"client": _client(request)})
+    return True
 
 
 # --- The class roster ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from surveys.access_codes import format_access_code
 
 from . import scoping, selectors, services
 from .forms import ConsentDecisionForm, FollowUpForm, StudentsForm
+from .middleware import passive
 from .models import Alert, GuardianConsent
 from .printing import slips_pdf
 
@@ -107,6 +109,7 @@ def roster(request, class_id, wave_id):
     return render(request, "schools/roster.html", _roster_context(request, school_class, wave))
 
 
+@passive
 @roster_view
 def roster_rows(request, class_id, wave_id):
     """The live part of the roster (summary and rows), polled by static/schools/roster.js."""
@@ -179,6 +182,16 @@ def _back_to_roster(school_class, wave):
     return redirect("schools:roster", class_id=school_class.pk, wave_id=wave.pk)
 
 
+def _confirmation_page(request, *, question: str, action: str, back_url: str):
+    """A destructive POST goes through only with ``confirmed=1`` (set by ``staff/confirm.js`` after the
+    browser's dialog, or by this page's button when the script did not run); otherwise ask on a page."""
+    if request.POST.get("confirmed") == "1":
+        return None
+    fields = [(name, value) for name, value in request.POST.items() if name not in ("csrfmiddlewaretoken", "confirmed")]
+    context = {"question": question, "action": action, "back_url": back_url, "fields": fields}
+    return render(request, "staff/confirm.html", context)
+
+
 @roster_view
 @require_POST
 def code_reissue(request, class_id, wave_id, respondent_id):
@@ -196,6 +209,10 @@ def code_reissue(request, class_id, wave_id, respondent_id):
 @require_POST
 def code_revoke(request, class_id, wave_id, respondent_id):
     school_class, wave, respondent = _respondent_action(request, class_id, wave_id, respondent_id)
+    back = reverse("schools:roster", kwargs={"class_id": school_class.pk, "wave_id": wave.pk})
+    question = _("Revoke this code? The student can no longer sign in with it.")
+    if page := _confirmation_page(request, question=question, action=_("Revoke code"), back_url=back):
+        return page
     services.respondent_code_revoke(actor=request.user, respondent=respondent, wave=wave)
     messages.success(request, _("Code revoked. The answers given are kept."))
     return _back_to_roster(school_class, wave)
@@ -221,6 +238,10 @@ def consent_record(request, class_id, wave_id, respondent_id):
 @require_POST
 def respondent_withdraw(request, class_id, wave_id, respondent_id):
     school_class, wave, respondent = _respondent_action(request, class_id, wave_id, respondent_id)
+    back = reverse("schools:roster", kwargs={"class_id": school_class.pk, "wave_id": wave.pk})
+    question = _("Withdraw this student from the study?")
+    if page := _confirmation_page(request, question=question, action=_("Withdraw"), back_url=back):
+        return page
     services.respondent_withdraw(actor=request.user, respondent=respondent)
     messages.success(request, _("Withdrawn: the answers leave every export and analysis."))
     return _back_to_roster(school_class, wave)
@@ -245,7 +266,7 @@ def guardian_consent(request, token):
 @alert_view
 def alert_list(request):
     status = request.GET.get("status") or None
-    alerts = list(selectors.alerts_queue(user=request.user, status=status)[:200])
+    alerts = selectors.alerts_named(user=request.user, alerts=selectors.alerts_queue(user=request.user, status=status)[:200])
     services.audit_alert_views(actor=request.user, alerts=alerts)
     return render(request, "schools/alert_list.html", {"alerts": alerts, "status": status, "statuses": Alert.Status})
 
@@ -317,6 +338,10 @@ def withdrawn_list(request, study_id):
 def withdrawn_delete(request, study_id, respondent_id):
     study = selectors.administered_study_get(user=request.user, study_id=study_id)
     respondent = get_object_or_404(selectors.withdrawn_respondents(study=study), pk=respondent_id)
+    back = reverse("schools:withdrawn", kwargs={"study_id": study.pk})
+    question = _("Delete this student's answers for good?")
+    if page := _confirmation_page(request, question=question, action=_("Delete answers"), back_url=back):
+        return page
     deleted = services.respondent_answers_delete(actor=request.user, respondent=respondent)
     messages.success(request, _("%(n)s responses of %(pid)s deleted.") % {"n": deleted, "pid": respondent.pid})
     return redirect("schools:withdrawn", study_id=study.pk)

@@ -37,6 +37,7 @@ class RespondentAdmin(admin.ModelAdmin):
     list_display = ["pid", "study", "school_class", "seat_number"]
     list_filter = ["study"]
     search_fields = ["pid"]
+    exclude = ["display_name"]  # names stay on the school's pages (names never meet answers)
 
 
 @admin.register(AccessCode)

@@ -13,11 +13,10 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view, inline_serializer
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -41,13 +40,21 @@ from scoring.instrument import LANGUAGES
 
 from . import throttle
 from .access_codes import normalise_access_code
+from .entry import Refusal, access_code_enter, student_session_response
 from .exports import wave_flow
 from .instruments import instrument_for
 from .models import AnswerChange, Respondent, Response, School, SchoolClass, Score, Study, Wave
 from .selectors import waves_with_counts
-from .services import ResponseClosed, access_code_resolve, response_open, response_save_page, response_submit
+from .services import ResponseClosed, response_save_page, response_submit
 
 RULE_NAMES = [name for name, _ in CLEANING_RULES]
+API_REFUSALS = {
+    Refusal.LOCKED: "too many attempts; wait 15 minutes",
+    Refusal.INVALID: "this access code is not valid",
+    Refusal.WITHDRAWN: "this respondent has withdrawn",
+    Refusal.CONSENT: "the guardian's consent has not been recorded",
+}
+API_REFUSAL_STATUS = {Refusal.LOCKED: 429}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ID = 2**63 - 1
 
@@ -231,7 +238,8 @@ class SchoolClassViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RespondentSerializer(serializers.ModelSerializer):
-    """Pseudonymous: pid only (no display name, seat number or access code)."""
+    """Pseudonymous: pid only (no display name, seat number, access code, nor the internal id the school's
+    pages use: no key shared with the side that sees names)."""
 
     study = serializers.SlugRelatedField(slug_field="code", read_only=True)
     school_code = serializers.CharField(source="school_class.school.code", read_only=True)
@@ -239,7 +247,7 @@ class RespondentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Respondent
-        fields = ["id", "pid", "study", "school_code", "class_code"]
+        fields = ["pid", "study", "school_code", "class_code"]
 
 
 class RespondentFilter(django_filters.FilterSet):
@@ -252,8 +260,8 @@ class RespondentFilter(django_filters.FilterSet):
         fields = ["study", "school", "class_code", "pid"]
 
 
-class RespondentViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Respondents of the user's studies by pid (withdrawn children left out)."""
+class RespondentViewSet(ApiAuthMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Respondents of the user's studies by pid (withdrawn children left out); one child: ``?pid=``."""
 
     serializer_class = RespondentSerializer
     permission_classes = [IsResearcher]
@@ -343,8 +351,11 @@ class ResponseViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 class ResponseSubmitView(APIView):
     """POST /api/v1/responses/submit: a student's answers, submitted once (the phone pages' services).
 
-    The student is known by the access code in the body, or by the phone
-    questionnaire's session. An ``Idempotency-Key`` header is required: a retry
+    The student is known by the access code in the body, let in by the same
+    ``access_code_enter`` as the phone pages (throttle, withdrawal, guardian
+    consent: 403, or 429 while the client is locked), or by the phone
+    questionnaire's session, checked as the pages check it (a revoked code or
+    a withdrawn child: 401). An ``Idempotency-Key`` header is required: a retry
     with the same key returns the stored submission (200), another key after
     submission gets 409.
     """
@@ -396,28 +407,16 @@ class ResponseSubmitView(APIView):
         return ApiResponse(self._result(submission.response, created=True), status=status.HTTP_201_CREATED)
 
     def _student_response(self, request, code: str | None, lang: str | None):
+        """The one way in (``access_code_enter``), or the phone questionnaire's session, checked alike."""
         if code:
-            code = normalise_access_code(code)
-            client = throttle.client_key(request)
-            if throttle.is_locked(client=client, code=code):
-                throttle.record_failure(client=client, code=code)
-                return ApiResponse({"detail": "too many attempts; wait 15 minutes"}, status=429)
-            access_code = access_code_resolve(code=code)
-            if access_code is None:
-                throttle.record_failure(client=client, code=code)
-                return ApiResponse({"detail": "this access code is not valid"}, status=403)
-            throttle.record_success(client=client, code=code)
-            try:
-                return response_open(access_code=access_code, lang=lang or LANGUAGES[0])
-            except IntegrityError:  # two first requests at once: the other one created it
-                return response_open(access_code=access_code, lang=lang or LANGUAGES[0])
-        from .views import SESSION_RESPONSE
-
-        response_id = request.session.get(SESSION_RESPONSE) if hasattr(request, "session") else None
-        response = Response.objects.select_related("wave__instrument").filter(pk=response_id).first() if response_id else None
-        if response is None:
+            entered = access_code_enter(code=normalise_access_code(code), client=throttle.client_of(request), lang=lang or LANGUAGES[0])
+            if entered.response is None:
+                return ApiResponse({"detail": API_REFUSALS[entered.refusal]}, status=API_REFUSAL_STATUS.get(entered.refusal, 403))
+            return entered.response
+        state = student_session_response(session=request.session) if hasattr(request, "session") else None
+        if state is None or state.response is None:
             return ApiResponse({"detail": "an access code (or the questionnaire's session) is required"}, status=401)
-        return response
+        return state.response
 
     @staticmethod
     def _result(response: Response, *, created: bool) -> dict:

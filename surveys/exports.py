@@ -21,6 +21,7 @@ import csv
 import hashlib
 import hmac
 import io
+import os
 import secrets
 import zipfile
 from collections.abc import Callable, Iterator
@@ -413,7 +414,7 @@ def export_write(
     rows (plus whatever the analysis app's ``wave_derived_columns`` runs).
     """
     instrument = instrument_for(wave.instrument)
-    path = Path(path)
+    path = private_file(Path(path))
     total, median = wave_size_and_median(wave)
     counter = FlowCounter(options.rules)
     columns = layout_columns(options.layout, instrument)
@@ -431,6 +432,7 @@ def export_write(
                 progress(done, total)
     finally:
         writer.close()
+    private_file(path)
     return ExportResult(
         path=path,
         row_count=rows,
@@ -533,16 +535,23 @@ def export_basename(wave: Wave, options: ExportOptions) -> str:
     return "_".join(str(part).replace("/", "-").replace(" ", "-") for part in parts)
 
 
+def private_file(path: Path) -> Path:
+    """Export files are readable by their owner only (0600), created so and kept so whatever the umask."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
 def write_codebooks(result: ExportResult, directory: Path, stem: str) -> list[Path]:
     html, csv_path = Path(directory) / f"{stem}_codebook.html", Path(directory) / f"{stem}_codebook.csv"
-    html.write_text(codebook_html(result), encoding="utf-8")
-    csv_path.write_text(codebook_csv(result), encoding="utf-8-sig")
+    private_file(html).write_text(codebook_html(result), encoding="utf-8")
+    private_file(csv_path).write_text(codebook_csv(result), encoding="utf-8-sig")
     return [html, csv_path]
 
 
 def bundle_write(result: ExportResult, zip_path: Path, stem: str) -> Path:
     """A zip with the data file, the codebook (HTML, CSV) and the flow (CSV)."""
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    with zipfile.ZipFile(private_file(zip_path), "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         bundle.write(result.path, f"{stem}.{result.options.extension}")
         bundle.writestr(f"{stem}_codebook.html", codebook_html(result))
         bundle.writestr(f"{stem}_codebook.csv", "\ufeff" + codebook_csv(result))

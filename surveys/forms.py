@@ -38,7 +38,15 @@ class AssentForm(forms.Form):
 
 
 def _field_for(variable: Variable, required: bool, lang: str) -> forms.Field:
-    common = {"label": variable.text(lang), "required": required}
+    """The form field of one item; its error messages name the question (a page has many)."""
+    label = variable.text(lang)
+    question = {"question": label}
+    errors = {
+        "required": _("Please answer this question: %(question)s") % question,
+        "invalid_choice": _("Please choose one of the answers to: %(question)s") % question,
+        "invalid": _("Please give a number for: %(question)s") % question,
+    }
+    common = {"label": label, "required": required, "error_messages": errors}
     if variable.options:
         choices = [(option.code, option.text(lang)) for option in variable.options]
         widget = forms.Select if variable.section == RESIDENCE_SECTION else forms.RadioSelect

@@ -5,6 +5,8 @@ so that the data dictionary stays the one definition of the instrument: a new
 item is a new row in ``variables.csv``, not a migration.
 """
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +34,15 @@ class Study(models.Model):
     help_resources = models.TextField(
         _("help resources"), blank=True, help_text=_("Shown to a student who reports distress: hotline, counsellor.")
     )
+    help_resources_en = models.TextField(
+        _("help resources (English)"), blank=True, help_text=_("The same for students answering in English.")
+    )
+    # A shared phone left alone this long goes back to the code page: the next child sees nothing of the last one's.
+    idle_limit = models.DurationField(
+        _("idle limit"),
+        default=datetime.timedelta(minutes=30),
+        help_text=_("A student's session ends after this long without a request (e.g. 00:30:00)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -41,6 +52,10 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.code
+
+    def help_text(self, lang: str) -> str:
+        """The help resources in the student's language (Chinese, the first language, when no English is given)."""
+        return (self.help_resources_en if lang == "en" else "") or self.help_resources
 
 
 class Wave(models.Model):

@@ -1,9 +1,10 @@
 """Reads shared by pages, commands and the API."""
 
 from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from .models import Response, Study, Wave
+from .models import AccessCode, Response, Study, Wave
 
 
 class NotFound(LookupError):
@@ -30,18 +31,27 @@ def study_get(*, code: str) -> Study:
         raise NotFound(f"no study {code!r}") from None
 
 
+def _count_per_wave(rows: QuerySet) -> Coalesce:
+    """A correlated ``COUNT(*)`` of ``rows`` for each wave: one aggregate per wave on the (wave, ...) index.
+
+    Counting two relations with ``Count`` in one ``annotate`` joins them with
+    each other, rows x codes per wave; subqueries keep each count linear.
+    """
+    counted = rows.filter(wave=OuterRef("pk")).order_by().values("wave").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def waves_with_counts(waves: QuerySet) -> QuerySet:
-    """Waves with their numbers of submitted (withdrawn children left out) and in-progress responses."""
+    """Waves with their numbers of submitted (withdrawn children left out) and in-progress responses, and live codes."""
+    responses = Response.objects.all()
     return (
         waves.select_related("study", "instrument")
         .annotate(
-            submitted=Count(
-                "responses",
-                filter=Q(responses__status=Response.Status.SUBMITTED, responses__respondent__withdrawn_at__isnull=True),
-                distinct=True,
+            submitted=_count_per_wave(
+                responses.filter(status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True)
             ),
-            in_progress=Count("responses", filter=Q(responses__status=Response.Status.DRAFT), distinct=True),
-            codes=Count("access_codes", filter=Q(access_codes__revoked_at__isnull=True), distinct=True),
+            in_progress=_count_per_wave(responses.filter(status=Response.Status.DRAFT)),
+            codes=_count_per_wave(AccessCode.objects.filter(revoked_at__isnull=True)),
         )
         .order_by("study__code", "code")
     )

@@ -11,31 +11,52 @@ from functools import wraps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from schools.selectors import response_help
 from scoring.instrument import LANGUAGES, Instrument, completed_age
 
 from . import throttle
+from .entry import (
+    SESSION_LANG,
+    SESSION_RESPONSE,
+    Refusal,
+    SessionEnded,
+    access_code_enter,
+    student_session_response,
+    student_session_start,
+)
 from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm, decode_shown, encode_shown
-from .instruments import deferring_texts, instrument_for
+from .instruments import instrument_for
 from .models import Response
 from .services import (
     ResponseClosed,
-    access_code_resolve,
-    response_open,
     response_save_page,
     response_start,
     response_submit,
 )
 
-SESSION_RESPONSE = "student_response_id"
-SESSION_LANG = "student_lang"
 SESSION_DEVICE = "student_device"
 SCRIPT_HEADER = "X-Questionnaire-Script"
 REVIEW = "review"
+ASSENT = "assent"
+DONE = "done"
+
+
+SESSION_END_MESSAGES = {
+    SessionEnded.REVOKED: lambda: _("This access code is no longer valid. Please ask your teacher."),
+    SessionEnded.IDLE: lambda: _("Your session ended because the phone was not used for a while. Enter your code to continue."),
+}
+REFUSAL_MESSAGES = {
+    Refusal.LOCKED: lambda: _("Too many attempts. Please wait 15 minutes, or ask your teacher for help."),
+    Refusal.INVALID: lambda: _("This access code is not valid. Check it with your teacher and try again."),
+    Refusal.WITHDRAWN: lambda: _("This questionnaire is closed for you. Please ask your teacher."),
+    Refusal.CONSENT: lambda: _("Your guardian's consent has not been recorded yet. Please ask your teacher."),
+}
 
 
 def _lang(request: HttpRequest, response: Response | None = None) -> str:
@@ -53,22 +74,20 @@ def student_view(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response_id = request.session.get(SESSION_RESPONSE)
-        response = (
-            Response.objects.select_related("wave__instrument", "wave__study", "respondent")
-            .defer(*deferring_texts("wave__instrument"))
-            .filter(pk=response_id)
-            .first()
-            if response_id
-            else None
-        )
+        state = student_session_response(session=request.session)
+        response = state.response
         if response is None:
             _activate(request, _lang(request))
-            messages.info(request, _("Please enter your access code."))
-            return redirect("surveys:entry")
+            if state.ended == SessionEnded.NONE:
+                messages.info(request, _("Please enter your access code."))
+                return redirect("surveys:entry")
+            # Said by the URL, not a message: the page script follows the redirect twice.
+            return redirect(f"{reverse('surveys:entry')}?ended={state.ended}")
         _activate(request, _lang(request, response))
         instrument = instrument_for(response.wave.instrument)
-        return view(request, response, instrument, *args, **kwargs)
+        page = view(request, response, instrument, *args, **kwargs)
+        add_never_cache_headers(page)  # a shared phone's Back button reloads, never shows a cached child's answers
+        return page
 
     return wrapper
 
@@ -109,57 +128,49 @@ def _resume_url(response: Response, instrument: Instrument):
     return redirect("surveys:section", section=section)
 
 
+def _progress(sections: list[str], current: str) -> dict:
+    """Assent 0 %, done 100 %, the sections and the review evenly in between; a step number on those pages only."""
+    pages = [ASSENT, *sections, REVIEW]
+    if current == DONE:
+        return {"progress": 100, "step": None, "steps": None}
+    position = pages.index(current)
+    step = position if current != ASSENT else None
+    return {"progress": round(100 * position / len(pages)), "step": step, "steps": len(pages) - 1}
+
+
 def _context(request, response, instrument, **extra):
     sections = _sections(instrument)
-    current = extra.get("section_code", REVIEW)
-    position = sections.index(current) + 1 if current in sections else len(sections) + 1
+    current = extra.get("section_code") or REVIEW
     return {
         "response": response,
         "instrument": instrument,
         "lang": _lang(request, response),
         "languages": LANGUAGES,
-        "progress": round(100 * (position - 1) / (len(sections) + 1)),
-        "step": position,
-        "steps": len(sections) + 1,
+        **_progress(sections, current),
         **extra,
     }
-
-
-def _consent_allows(access_code) -> bool:
-    """A study may require a guardian's consent (recorded by the school) before the child answers."""
-    from schools.selectors import consent_allows_answering
-
-    return consent_allows_answering(respondent_id=access_code.respondent_id, wave=access_code.wave)
 
 
 @require_http_methods(["GET", "POST"])
 def entry(request: HttpRequest) -> HttpResponse:
     lang = _lang(request)
     _activate(request, lang)
+    client = throttle.client_of(request)
     form = AccessCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        client = throttle.client_key(request)
-        code = form.cleaned_data["code"]
-        if throttle.is_locked(client=client, code=code):
-            throttle.record_failure(client=client, code=code)  # attempts while locked count too
-            form.add_error("code", _("Too many attempts. Please wait 15 minutes, or ask your teacher for help."))
-        else:
-            access_code = access_code_resolve(code=code)
-            if access_code is None:
-                throttle.record_failure(client=client, code=code)
-                form.add_error("code", _("This access code is not valid. Check it with your teacher and try again."))
-            elif not _consent_allows(access_code):
-                throttle.record_success(client=client, code=code)
-                form.add_error("code", _("Your guardian's consent has not been recorded yet. Please ask your teacher."))
-            else:
-                throttle.record_success(client=client, code=code)
-                response = response_open(access_code=access_code, lang=lang)
-                request.session.cycle_key()
-                request.session[SESSION_RESPONSE] = response.pk
-                request.session[SESSION_LANG] = lang
-                return _resume_url(response, instrument_for(access_code.wave.instrument))
-    context = {"form": form, "lang": lang, "languages": LANGUAGES}
-    return render(request, "student/entry.html", context, status=400 if form.errors else 200)
+        entered = access_code_enter(code=form.cleaned_data["code"], client=client, lang=lang)
+        if entered.response is not None:
+            student_session_start(session=request.session, entry=entered, lang=lang)
+            page = _resume_url(entered.response, instrument_for(entered.access_code.wave.instrument))
+            throttle.device_cookie_set(page, client, trusted=True)
+            return page
+        form.add_error("code", REFUSAL_MESSAGES[entered.refusal]())
+    ended = SESSION_END_MESSAGES.get(request.GET.get("ended", ""))
+    context = {"form": form, "lang": lang, "languages": LANGUAGES, "ended": ended() if ended and not form.errors else None}
+    page = render(request, "student/entry.html", context, status=400 if form.errors else 200)
+    throttle.device_cookie_set(page, client)
+    add_never_cache_headers(page)
+    return page
 
 
 @require_http_methods(["GET", "POST"])
@@ -171,7 +182,7 @@ def assent(request, response, instrument):
     if request.method == "POST" and form.is_valid():
         response_start(response_id=response.pk, lang=_lang(request, response))
         return redirect("surveys:section", section=_sections(instrument)[0])
-    return render(request, "student/assent.html", _context(request, response, instrument, form=form, section_code=None))
+    return render(request, "student/assent.html", _context(request, response, instrument, form=form, section_code=ASSENT))
 
 
 def _age_now(response: Response) -> int | None:
@@ -191,7 +202,6 @@ def _with_same_as_previous(data, years) -> dict:
 
 
 @script_navigation
-@never_cache
 @require_http_methods(["GET", "POST"])
 @student_view
 def section(request, response, instrument, section):
@@ -330,7 +340,6 @@ def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict
 
 
 @script_navigation
-@never_cache
 @require_http_methods(["GET", "POST"])
 @student_view
 def review(request, response, instrument):
@@ -355,15 +364,12 @@ def review(request, response, instrument):
     )
 
 
-@never_cache
 @student_view
 def done(request, response, instrument):
     if not response.is_submitted:
         return _resume_url(response, instrument)
-    from schools.selectors import response_help  # the study's help resources, when the answers raised an alert
-
-    help_resources = response_help(response=response)
-    context = _context(request, response, instrument, section_code=REVIEW, help_resources=help_resources)
+    help_resources = response_help(response=response, lang=_lang(request, response))
+    context = _context(request, response, instrument, section_code=DONE, help_resources=help_resources)
     return render(request, "student/done.html", context)
 
 

@@ -32,3 +32,22 @@ def _clear_cache():
 
         cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _staff_logins_pass_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` in tests signs a user in with both steps (password and TOTP code),
+    as staff are after signing in; ``tests.factories.force_login_password_only`` stops after the password."""
+    from django.test import Client
+
+    from tests.factories import otp_verify_session
+
+    original = Client.__dict__.get("_force_login_password_only", Client.force_login)
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        otp_verify_session(self, user)
+
+    monkeypatch.setattr(Client, "_force_login_password_only", original, raising=False)
+    monkeypatch.setattr(Client, "force_login", force_login)
+    yield

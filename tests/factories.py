@@ -119,3 +119,36 @@ class AnalysisRunFactory(factory.django.DjangoModelFactory):
     status = "succeeded"
     parameters = factory.LazyFunction(dict)
     instrument_version = factory.SelfAttribute("wave.instrument.version")
+
+
+# --- staff sign-in: a confirmed TOTP device, and a session that passed the second factor ----------
+
+
+def totp_device(user, *, confirmed: bool = True):
+    """The user's authenticator app (one per user in tests); ``totp_now(device)`` gives its current code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+    return device or TOTPDevice.objects.create(user=user, name="test app", confirmed=confirmed)
+
+
+def totp_now(device) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift):0{device.digits}d}"
+
+
+def otp_verify_session(client, user) -> None:
+    """Mark a test client's signed-in session as having passed the second factor (as django_otp.login does)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+    session.save()
+
+
+def force_login_password_only(client, user) -> None:
+    """Sign a test client in with the password step only (``client.force_login`` also passes the second factor)."""
+    from django.test import Client
+
+    Client._force_login_password_only(client, user)

@@ -143,7 +143,7 @@ def table1(
     for variable in variables:
         if variable.code not in frame.columns:
             continue
-        values = pd.to_numeric(frame[variable.code], errors="coerce")
+        values = pd.to_numeric(frame[variable.code], errors="coerce").astype("float64")  # codes arrive as float32
         if variable.kind == "continuous":
             cells += _continuous_cells(variable, values, members)
             tests.append(_anova(variable.code, [values[members[g]].dropna() for g in groups]))

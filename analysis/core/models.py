@@ -18,6 +18,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
 from scoring.instrument import default_instrument
 
@@ -32,6 +33,11 @@ CLUSTER_ORDER = (
     "transition",
 )
 ALIAS_TOLERANCE = 1e-7  # R's lm.fit tol: a column is aliased below this relative residual norm
+# Standard errors besides the classical ones: heteroskedasticity-consistent HC1 and clustered by school,
+# both with the small-sample factors of R's sandwich (vcovHC(type = "HC1"), vcovCL's defaults).
+ROBUST_SE = ("HC1", "cluster")
+SCHOOL_COLUMN = "school_code"
+ROBUST_MARKS = {"HC1": ("{", "}"), "cluster": ("[", "]")}  # how the tables set them beneath the classical SE
 
 
 def significance_stars(p: float) -> str:
@@ -190,6 +196,7 @@ class ModelTable:
     df_resid: int
     aliased: tuple = ()
     references: dict = field(default_factory=dict)  # predictor label -> reference level
+    robust: dict = field(default_factory=dict)  # kind -> how it was computed, or why it was not
 
     def coef(self, term: str) -> float:
         return float(self.terms.loc[term, "coef"])
@@ -215,6 +222,7 @@ class ModelTable:
             "df_resid": self.df_resid,
             "aliased": list(self.aliased),
             "references": dict(self.references),
+            "robust": to_jsonable(self.robust),
         }
 
 
@@ -251,8 +259,21 @@ def fit_ols(
     predictors: Sequence[Predictor | Interaction],
     *,
     name: str = "",
+    robust: Sequence[str] = (),
+    cluster_column: str = SCHOOL_COLUMN,
 ) -> ModelTable:
-    """OLS of ``outcome`` on the predictors with listwise deletion (R's ``na.omit``)."""
+    """OLS of ``outcome`` on the predictors with listwise deletion (R's ``na.omit``).
+
+    ``robust`` adds standard errors beside the classical ones (columns
+    ``se_<kind>``, ``t_<kind>``, ``p_<kind>``): ``HC1`` and ``cluster`` (by
+    ``cluster_column``), as ``lmtest::coeftest(fit, vcov = sandwich::vcovHC(fit,
+    type = "HC1"))`` and ``coeftest(fit, vcov = vcovCL(fit, cluster = ~school))``
+    give them: t tests on the model's residual degrees of freedom.
+    """
+    unknown = set(robust) - set(ROBUST_SE)
+    if unknown:
+        raise ValueError(f"robust standard errors are {', '.join(ROBUST_SE)}, not {', '.join(sorted(unknown))}")
+    label = name or outcome
     design = design_matrix(frame, predictors)
     response = pd.to_numeric(frame[outcome], errors="coerce").astype(float)
     complete = design.notna().all(axis=1) & response.notna()
@@ -260,7 +281,7 @@ def fit_ols(
     aliased = aliased_columns(design)
     design = design.drop(columns=aliased)
     if len(response) <= design.shape[1]:
-        raise ValueError(f"model {name or outcome}: {len(response)} complete rows for {design.shape[1]} coefficients")
+        raise ValueError(f"{label}: {len(response)} complete rows for {design.shape[1]} coefficients")
     fit = sm.OLS(response.to_numpy(), design.to_numpy(), hasconst=True).fit(method="qr")
     ci = fit.conf_int(0.05)
     terms = pd.DataFrame(
@@ -275,6 +296,13 @@ def fit_ols(
         index=pd.Index(design.columns, name="term"),
     )
     terms["stars"] = [significance_stars(p) for p in terms["p"]]
+    robust_info = {}
+    for kind in robust:
+        groups = frame.loc[complete, cluster_column] if kind == "cluster" and cluster_column in frame else None
+        se, robust_info[kind] = robust_standard_errors(fit, kind, groups)
+        t = fit.params / se
+        terms[f"se_{kind}"], terms[f"t_{kind}"] = se, t
+        terms[f"p_{kind}"] = 2 * stats.t.sf(np.abs(t), fit.df_resid)
     has_slopes = design.shape[1] > 1
     return ModelTable(
         name=name,
@@ -289,15 +317,40 @@ def fit_ols(
         df_resid=int(fit.df_resid),
         aliased=tuple(aliased),
         references={p.label or p.code: p.reference for p in predictors if isinstance(p, Predictor) and p.reference},
+        robust=robust_info,
     )
+
+
+def robust_standard_errors(fit, kind: str, groups: pd.Series | None = None) -> tuple[np.ndarray, dict]:
+    """Sandwich standard errors of an OLS fit and how they were computed (or, all NaN, why not).
+
+    statsmodels' small-sample factors equal sandwich's defaults: HC1 scales by
+    n / (n - k); the cluster-robust covariance by G / (G - 1) * (n - 1) / (n - k)
+    (``vcovCL(type = "HC1", cadjust = TRUE)``), which ``use_correction`` gives.
+    """
+    missing = np.full(len(fit.params), np.nan)
+    if kind == "HC1":
+        return np.asarray(fit.get_robustcov_results(cov_type="HC1").bse), {"kind": "HC1"}
+    if groups is None:
+        return missing, {"kind": "cluster", "error": "no school column in the data"}
+    if groups.isna().any():
+        return missing, {"kind": "cluster", "error": f"{int(groups.isna().sum())} rows without a school"}
+    codes = pd.factorize(groups)[0]
+    count = int(codes.max()) + 1 if len(codes) else 0
+    if count < 2:
+        return missing, {"kind": "cluster", "error": f"{count} school: clustering needs at least 2"}
+    robust = fit.get_robustcov_results(cov_type="cluster", groups=codes, use_correction=True, df_correction=True)
+    return np.asarray(robust.bse), {"kind": "cluster", "by": "school", "clusters": count}
 
 
 def side_by_side(models: Mapping[str, ModelTable], *, digits: int = 3) -> pd.DataFrame:
     """Several models in columns as in the published tables.
 
     Per term a row with the coefficient and its stars and a row with the SE
-    in parentheses beneath; then N, R², adjusted R² and F. Columns: ``term``,
-    ``row`` (coef | se | stat) and one column per model.
+    in parentheses beneath (then, when fitted, a row of HC1 SEs in braces and
+    one of SEs clustered by school in brackets); then N, R², adjusted R² and
+    F. Columns: ``term``, ``row`` (coef | se | se_HC1 | se_cluster | stat) and
+    one column per model.
     """
     order: list[str] = []
     for table in models.values():
@@ -315,6 +368,15 @@ def side_by_side(models: Mapping[str, ModelTable], *, digits: int = 3) -> pd.Dat
             else:
                 coef_row[column] = se_row[column] = ""
         rows += [coef_row, se_row]
+        for kind in ROBUST_SE:
+            if not any(f"se_{kind}" in table.terms.columns for table in models.values()):
+                continue
+            opening, closing = ROBUST_MARKS[kind]
+            robust_row = {"term": "", "row": f"se_{kind}"}
+            for column, table in models.items():
+                value = table.terms[f"se_{kind}"].get(term) if f"se_{kind}" in table.terms.columns else None
+                robust_row[column] = f"{opening}{value:.{digits}f}{closing}" if value is not None and np.isfinite(value) else ""
+            rows.append(robust_row)
     statistics = (
         ("N", lambda t: f"{t.n:d}"),
         ("R²", lambda t: f"{t.r2:.{digits}f}"),
@@ -389,22 +451,12 @@ def study_a_covariate_sets() -> dict[str, tuple[Predictor, ...]]:
     }
 
 
-def fit_study_a(
-    frame: pd.DataFrame,
-    *,
-    cluster_column: str = CLUSTER_COLUMN,
-    outcome: str = STUDY_A_OUTCOME,
-    models: Sequence[str] | None = None,
-) -> dict[str, ModelTable]:
-    """Models 1-4 and the two moderation models (full controls) of the resilience study.
-
-    ``models`` picks a subset of: model1..model4, moderation_economic,
-    moderation_pcr (e.g. the sensitivity run fits only model1 and model4).
-    """
-    cluster = cluster_predictor(frame[cluster_column], cluster_column)
+def study_a_specifications(labels: Iterable[str], cluster_column: str = CLUSTER_COLUMN) -> dict[str, tuple]:
+    """Models 1-4 and the two moderation models (full controls) of the resilience study."""
+    cluster = cluster_predictor(labels, cluster_column)
     sets = study_a_covariate_sets()
     full = sets["model4"]
-    specifications = {
+    return {
         "model1": (cluster,),
         "model2": (cluster, *sets["model2"]),
         "model3": (cluster, *sets["model3"]),
@@ -412,8 +464,24 @@ def fit_study_a(
         "moderation_economic": (cluster, *full, Interaction(cluster, ECONOMIC)),
         "moderation_pcr": (cluster, *full, Interaction(cluster, PARENT_CHILD)),
     }
+
+
+def fit_study_a(
+    frame: pd.DataFrame,
+    *,
+    cluster_column: str = CLUSTER_COLUMN,
+    outcome: str = STUDY_A_OUTCOME,
+    models: Sequence[str] | None = None,
+    robust: Sequence[str] = (),
+) -> dict[str, ModelTable]:
+    """Models 1-4 and the two moderation models (full controls) of the resilience study.
+
+    ``models`` picks a subset of: model1..model4, moderation_economic,
+    moderation_pcr; ``robust`` adds HC1 / school-clustered SEs (see ``fit_ols``).
+    """
+    specifications = study_a_specifications(frame[cluster_column], cluster_column)
     chosen = models or list(specifications)
-    return {name: fit_ols(frame, outcome, specifications[name], name=name) for name in chosen}
+    return {name: fit_ols(frame, outcome, specifications[name], name=name, robust=robust) for name in chosen}
 
 
 # --------------------------------------------------------------------------
@@ -452,21 +520,24 @@ def study_b_columns() -> list[str]:
     return [STUDY_B_OUTCOME] + [code for predictor in predictors for code in predictor.codes]
 
 
-def fit_study_b(frame: pd.DataFrame, *, outcome: str = STUDY_B_OUTCOME) -> dict[str, ModelTable]:
+def study_b_specifications() -> dict[str, tuple]:
     """Model 1 (migration), Model 2 (+ controls, the base), then per school measure
-    ``main_<code>`` (base + measure) and ``interaction_<code>`` (+ migration x measure).
+    ``main_<code>`` (base + measure) and ``interaction_<code>`` (+ migration x measure)."""
+    migration = migration_predictor()
+    base = (migration, *STUDY_B_CONTROLS)
+    specifications = {"model1": (migration,), "model2": base}
+    for measure in SCHOOL_MEASURES:
+        specifications[f"main_{measure.code}"] = (*base, measure)
+        specifications[f"interaction_{measure.code}"] = (*base, measure, Interaction(migration, measure))
+    return specifications
+
+
+def fit_study_b(frame: pd.DataFrame, *, outcome: str = STUDY_B_OUTCOME, robust: Sequence[str] = ()) -> dict[str, ModelTable]:
+    """The depression models of ``study_b_specifications``.
 
     ``frame`` needs the ``tatt`` factor score (see ``reliability.tatt_factor_score``).
     """
-    migration = migration_predictor()
-    base = (migration, *STUDY_B_CONTROLS)
-    tables = {
-        "model1": fit_ols(frame, outcome, (migration,), name="model1"),
-        "model2": fit_ols(frame, outcome, base, name="model2"),
+    return {
+        name: fit_ols(frame, outcome, predictors, name=name, robust=robust)
+        for name, predictors in study_b_specifications().items()
     }
-    for measure in SCHOOL_MEASURES:
-        main = f"main_{measure.code}"
-        interaction = f"interaction_{measure.code}"
-        tables[main] = fit_ols(frame, outcome, (*base, measure), name=main)
-        tables[interaction] = fit_ols(frame, outcome, (*base, measure, Interaction(migration, measure)), name=interaction)
-    return tables

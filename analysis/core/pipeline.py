@@ -1,10 +1,18 @@
 """The whole analysis of a wave, from scored responses to the report's tables.
 
 Study A: cleaning flow -> status sequences of the analytic sample ->
-trajectory clusters -> alpha -> Table 1 -> Models 1-4 and moderation -> PSM
-per cluster -> sensitivity run on ages 4-12. Study B: its own cleaning ->
-complete cases -> teacher's-attitude factor score -> the depression models.
-Each stage is a small function, timed, and reported to ``progress``.
+alpha -> trajectory clusters -> Table 1 -> Models 1-4 and moderation -> PSM
+per cluster -> the sensitivity run on ages 4-12, which repeats every part
+that depends on the clusters (clustering, Table 1, every model, PSM; alpha
+does not depend on them). Study B: its own cleaning -> complete cases ->
+teacher's-attitude factor score -> the depression models. Each stage is
+timed and reported to ``progress``.
+
+Runs degrade, they do not crash: every part (cleaning, clustering, Table 1,
+each model, PSM, the factor score, ...) either succeeds or is recorded in
+``AnalysisResult.parts`` as failed or skipped with the reason, and the run
+keeps what the other parts produced. When clustering is impossible the parts
+that need clusters are skipped and Study B still runs.
 
 Plain Python: no Django import.
 """
@@ -13,8 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,15 +33,19 @@ from threadpoolctl import threadpool_limits
 from analysis.core.descriptives import STUDY_A_TABLE1, table1
 from analysis.core.models import (
     CLUSTER_COLUMN,
+    SCHOOL_COLUMN,
+    STUDY_A_OUTCOME,
+    STUDY_B_OUTCOME,
     cluster_levels,
-    fit_study_a,
-    fit_study_b,
+    fit_ols,
     side_by_side,
     study_a_covariate_sets,
+    study_a_specifications,
     study_b_columns,
+    study_b_specifications,
     to_jsonable,
 )
-from analysis.core.psm import psm_by_cluster
+from analysis.core.psm import MatchingOptions, psm_by_cluster
 from analysis.core.reliability import TATT_ITEMS, alpha_table, tatt_factor_score
 from analysis.core.trajectories import TrajectoryParams, TrajectoryResult, cluster_trajectories
 from scoring.cleaning import CLEANING_RULES, clean
@@ -41,6 +55,9 @@ Progress = Callable[[float, str], None]
 STUDIES = ("A", "B", "both")
 SEQUENCE_COLUMNS = [f"mig_{year:02d}" for year in range(1, 13)]
 SENSITIVITY_YEARS = (4, 12)
+SENSITIVITY = "a_sensitivity_"
+A_MODELS = ("model1", "model2", "model3", "model4", "moderation_economic", "moderation_pcr")
+OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 # Study B keeps the response-quality rules only: the others concern residence histories and the resilience models.
 STUDY_B_RULES = {name: name in ("straightline", "speeding") for name, _ in CLEANING_RULES}
 
@@ -48,8 +65,8 @@ STUDY_B_RULES = {name: name in ("straightline", "speeding") for name, _ in CLEAN
 STAGE_WEIGHTS = {
     "a_cleaning": 0.01,
     "a_sequences": 0.01,
-    "a_clustering": 0.40,
     "a_alpha": 0.01,
+    "a_clustering": 0.40,
     "a_table1": 0.02,
     "a_models": 0.03,
     "a_psm": 0.07,
@@ -72,11 +89,16 @@ class AnalysisResult:
     timings: dict[str, float]  # stage -> seconds
     notes: list[str] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    parts: dict[str, dict] = field(default_factory=dict)  # part -> {"status": ok|failed|skipped, "message": why}
 
     @property
     def flow(self) -> pd.DataFrame:
         """The cleaning flow of the main study of the run (A unless only B ran)."""
         return self.flows["A" if "A" in self.flows else "B"]
+
+    @property
+    def incomplete_parts(self) -> dict[str, dict]:
+        return {name: part for name, part in self.parts.items() if part["status"] != OK}
 
     def to_dict(self) -> dict:
         """Everything a report page shows, as JSON types (per-respondent assignments excluded)."""
@@ -95,6 +117,7 @@ class AnalysisResult:
             "tables": {name: to_jsonable(table) for name, table in self.tables.items()},
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
             "notes": list(self.notes),
+            "parts": {name: dict(part) for name, part in self.parts.items()},
         }
 
 
@@ -107,10 +130,19 @@ def _trajectory_summary(result: TrajectoryResult | None) -> dict | None:
     return summary
 
 
-class _Stages:
-    """Runs stages in order, timing each and mapping its progress onto the run's fraction."""
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of the models and the matching: extra standard errors (``ROBUST_SE``) and PSM options."""
 
-    def __init__(self, names: list[str], progress: Progress | None):
+    robust: tuple[str, ...] = ()
+    matching: MatchingOptions = field(default_factory=MatchingOptions)
+
+
+class _Stages:
+    """Runs stages in order, timing each and mapping its progress onto the run's fraction;
+    runs the parts of the analysis, recording each one's status in the result."""
+
+    def __init__(self, names: list[str], progress: Progress | None, result: AnalysisResult, fatal: tuple = ()):
         total = sum(STAGE_WEIGHTS[name] for name in names)
         self.start, position = {}, 0.0
         for name in names:
@@ -118,22 +150,68 @@ class _Stages:
             position += STAGE_WEIGHTS[name]
         self.share = {name: STAGE_WEIGHTS[name] / total for name in names}
         self.progress = progress
-        self.timings: dict[str, float] = {}
+        self.result = result
+        self.fatal = tuple(fatal)
+        self.stopped = False
+        self.timings: dict[str, float] = result.timings
 
     def report(self, fraction: float, message: str) -> None:
         if self.progress:
-            self.progress(min(max(fraction, 0.0), 1.0), message)
+            try:
+                self.progress(min(max(fraction, 0.0), 1.0), message)
+            except BaseException:
+                self.stopped = True  # the caller stopped the run: no part may swallow that
+                raise
 
     def within(self, name: str) -> Progress:
         """A progress callback for work inside stage ``name``."""
         return lambda fraction, message: self.report(self.start[name] + self.share[name] * fraction, message)
 
-    def run(self, name: str, message: str, function, *args, **kwargs):
+    @contextmanager
+    def stage(self, name: str, message: str):
         self.report(self.start[name], message)
         began = time.perf_counter()
-        value = function(*args, **kwargs)
-        self.timings[name] = time.perf_counter() - began
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - began
+
+    def timed(self, name: str, message: str, enabled: bool = True):
+        return self.stage(name, message) if enabled else nullcontext()
+
+    def part(self, part: str, function, /, *args, **kwargs):
+        """``function(*args, **kwargs)``, or None with the reason recorded when it fails.
+
+        Warnings the part raises (convergence, numerical) go to the run's notes, not to stderr.
+        """
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = function(*args, **kwargs)
+            self.result.notes += list(
+                dict.fromkeys(f"{part}: {type(w.message).__name__}: {w.message}" for w in caught)
+            )
+        except self.fatal:
+            raise
+        except Exception as error:  # noqa: BLE001 - a failing part is recorded, the run goes on
+            if self.stopped:
+                raise
+            self.record(part, FAILED, _reason(error))
+            return None
+        self.record(part, OK)
         return value
+
+    def record(self, name: str, status: str, message: str = "") -> None:
+        self.result.parts[name] = {"status": status, "message": message}
+
+    def skip(self, names, message: str) -> None:
+        for name in names:
+            self.record(name, SKIPPED, message)
+
+
+def _reason(error: Exception) -> str:
+    message = str(error).strip().strip("'\"") or type(error).__name__
+    return message if isinstance(error, ValueError) else f"{type(error).__name__}: {message}"
 
 
 def run_analysis(
@@ -143,18 +221,25 @@ def run_analysis(
     cleaning_rules: Mapping[str, bool] | None = None,
     study: str = "A",
     progress: Progress | None = None,
+    robust: Sequence[str] = (),
+    matching: MatchingOptions | None = None,
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> AnalysisResult:
     """Run Study A, Study B or both on a frame of raw items joined with their derived columns.
 
     ``cleaning_rules`` switches rules of ``scoring.cleaning`` off; by default
     Study A applies every rule and Study B only straight-lining and speeding.
+    ``robust`` adds HC1 and/or school-clustered SEs to every model;
+    ``matching`` sets the PSM options. A failing part is recorded in
+    ``parts`` and the run goes on, except for the exception types in
+    ``fatal`` (e.g. the caller's "stop" signal), which propagate.
     """
     if study not in STUDIES:
         raise ValueError(f"study must be one of {STUDIES}")
     params = params or TrajectoryParams()
+    options = RunOptions(robust=tuple(robust), matching=matching or MatchingOptions())
     run_a, run_b = study in ("A", "both"), study in ("B", "both")
     names = [name for name in STAGE_WEIGHTS if (run_a and name.startswith("a_")) or (run_b and name.startswith("b_"))]
-    stages = _Stages(names, progress)
     result = AnalysisResult(
         study=study,
         flows={},
@@ -162,23 +247,32 @@ def run_analysis(
         sensitivity_trajectory=None,
         assignments=pd.DataFrame(columns=["pid", "traj_cluster", "traj_label"]),
         tables={},
-        timings=stages.timings,
-        parameters={"trajectory": _params_dict(params), "cleaning_rules": dict(cleaning_rules or {}), "study": study},
+        timings={},
+        parameters={
+            "trajectory": _params_dict(params),
+            "cleaning_rules": dict(cleaning_rules or {}),
+            "study": study,
+            "robust_se": list(options.robust),
+            "matching": dataclasses.asdict(options.matching),
+        },
     )
+    stages = _Stages(names, progress, result, fatal)
     raw_and_scored = analysis_frame(raw_and_scored)
     # The models' matrices are small (n x 20): one BLAS thread is fastest, and
     # threads spinning on a busy 2-core machine made each QR 60 times slower.
     with threadpool_limits(limits=1, user_api="blas"):
         if run_a:
-            _study_a(raw_and_scored, params, cleaning_rules, stages, result)
+            _study_a(raw_and_scored, params, cleaning_rules, options, stages, result)
         if run_b:
-            _study_b(raw_and_scored, cleaning_rules if cleaning_rules is not None else STUDY_B_RULES, stages, result)
+            rules = cleaning_rules if cleaning_rules is not None else STUDY_B_RULES
+            _study_b(raw_and_scored, rules, options, stages, result)
     stages.report(1.0, "Analysis done")
     return result
 
 
 def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
-    """Only what the analyses read, compact: ``pid`` and numbers (codes as float32, scores as float64).
+    """Only what the analyses read, compact: ``pid`` and numbers (codes as float32, scores as float64,
+    the school as a number 0..S-1).
 
     A wave of a million children arrives with ~160 columns, many of them
     nullable integers or text; every stage then slices rows of it, so a
@@ -186,6 +280,9 @@ def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) ->
     """
     instrument = instrument or default_instrument()
     columns = {"pid": frame["pid"].to_numpy()}
+    if SCHOOL_COLUMN in frame.columns:  # kept as a number per school, for standard errors clustered by school
+        codes = pd.factorize(frame[SCHOOL_COLUMN], sort=True)[0]
+        columns[SCHOOL_COLUMN] = np.where(codes >= 0, codes, np.nan)
     for code in frame.columns:
         kind = instrument[code].type if code in instrument else None
         if code == "pid" or kind in ("string", "datetime"):
@@ -209,36 +306,121 @@ def _params_dict(params: TrajectoryParams) -> dict:
 # Study A
 
 
-def _study_a(frame, params, cleaning_rules, stages: _Stages, result: AnalysisResult) -> None:
-    cleaning = stages.run("a_cleaning", "Cleaning (Study A)", clean, frame, cleaning_rules)
+def clustered_part_names(prefix: str = "a_") -> list[str]:
+    """The parts of Study A that need the trajectory clusters."""
+    return [f"{prefix}table1", *(f"{prefix}{name}" for name in A_MODELS), f"{prefix}psm"]
+
+
+def study_a_part_names() -> list[str]:
+    return [
+        "a_cleaning", "a_alpha", "a_clustering", *clustered_part_names(),
+        f"{SENSITIVITY}clustering", *clustered_part_names(SENSITIVITY),
+    ]
+
+
+def empty_sample_reason(cleaning) -> str:
+    """Which cleaning rule left no row (or that the wave has none)."""
+    if cleaning.raw == 0:
+        return "the wave has no rows"
+    before = cleaning.raw
+    for step in cleaning.flow:
+        if step["remaining"] == 0 and before > 0:
+            rule = str(step["rule"]).replace("_", " ")
+            if before == cleaning.raw:
+                return f"the cleaning rule '{rule}' dropped all {before} rows"
+            return f"the cleaning rule '{rule}' dropped all {before} rows left of {cleaning.raw}"
+        before = step["remaining"]
+    return f"the cleaning kept {cleaning.analytic} of {cleaning.raw} rows"
+
+
+def _study_a(frame, params, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    with stages.stage("a_cleaning", "Cleaning (Study A)"):
+        cleaning = stages.part("a_cleaning", clean, frame, cleaning_rules)
+    if cleaning is None:
+        stages.skip(study_a_part_names()[1:], "the cleaning failed")
+        return
     result.flows["A"] = cleaning.flow_frame()
-    analytic, sequences = stages.run("a_sequences", "Status sequences", analytic_sequences, frame, cleaning.mask)
+    with stages.stage("a_sequences", "Status sequences"):
+        analytic, sequences = analytic_sequences(frame, cleaning.mask)
     if len(analytic) < cleaning.analytic:
         result.notes.append(
             f"{cleaning.analytic - len(analytic)} analytic rows without a complete status sequence were not clustered"
         )
-    trajectory = stages.run(
-        "a_clustering", "Clustering trajectories", cluster_trajectories, sequences, params, stages.within("a_clustering")
-    )
-    result.trajectory = trajectory
-    analytic = with_clusters(analytic, trajectory)
-    result.assignments = analytic[["pid", "traj_cluster", "traj_label"]].reset_index(drop=True)
+    if not len(analytic):
+        reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
+            f"none of the {cleaning.analytic} cleaned rows has all twelve statuses defined"
+        )
+        stages.record("a_cleaning", FAILED, f"no analytic rows: {reason}")
+        stages.skip(study_a_part_names()[1:], f"no analytic rows: {reason}")
+        return
+    with stages.stage("a_alpha", "Reliability"):
+        alpha = stages.part("a_alpha", alpha_table, analytic)
+    if alpha is not None:
+        result.tables["a_alpha"] = alpha
+    with stages.stage("a_clustering", "Clustering trajectories"):
+        trajectory = stages.part("a_clustering", cluster_trajectories, sequences, params, stages.within("a_clustering"))
+    if trajectory is None:
+        stages.skip(clustered_part_names(), f"needs the trajectory clusters ({result.parts['a_clustering']['message']})")
+    else:
+        result.trajectory = trajectory
+        clustered = with_clusters(analytic, trajectory)
+        result.assignments = clustered[["pid", "traj_cluster", "traj_label"]].reset_index(drop=True)
+        _clustered_parts(clustered, "a_", options, stages, result)
+    with stages.stage("a_sensitivity", "Sensitivity run (ages 4-12)"):
+        _sensitivity(analytic, sequences, params, options, stages, result)
+
+
+def _clustered_parts(analytic, prefix: str, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    """Table 1, Models 1-4, the moderation models and PSM on rows with ``traj_label``; tables named ``prefix + part``."""
+    main = prefix == "a_"
+    suffix = "" if main else " (ages 4-12)"
     tables = result.tables
-    tables["a_alpha"] = stages.run("a_alpha", "Reliability", alpha_table, analytic)
     order = [name for name, _ in cluster_levels(analytic[CLUSTER_COLUMN])]
-    tables["a_table1"] = stages.run(
-        "a_table1", "Table 1", table1, analytic, CLUSTER_COLUMN, STUDY_A_TABLE1, group_order=order
+    with stages.timed("a_table1", "Table 1", main):
+        table = stages.part(f"{prefix}table1", table1, analytic, CLUSTER_COLUMN, STUDY_A_TABLE1, group_order=order)
+    if table is not None:
+        tables[f"{prefix}table1"] = table
+    models = {}
+    with stages.timed("a_models", "Models 1-4 and moderation", main):
+        for name, predictors in study_a_specifications(analytic[CLUSTER_COLUMN]).items():
+            fitted = stages.part(
+                f"{prefix}{name}", fit_ols, analytic, STUDY_A_OUTCOME, predictors, name=name, robust=options.robust
+            )
+            if fitted is not None:
+                models[name] = tables[f"{prefix}{name}"] = fitted
+    for table_name, names in (("models", A_MODELS[:4]), ("moderation", ("model4", *A_MODELS[4:]))):
+        fitted = {f"{name}{suffix}": models[name] for name in names if name in models}
+        if fitted:
+            tables[f"{prefix}{table_name}"] = side_by_side(fitted)
+    with stages.timed("a_psm", "Propensity score matching", main):
+        psm = stages.part(
+            f"{prefix}psm", psm_by_cluster, analytic, study_a_covariate_sets(), options=options.matching
+        )
+    if psm is not None:
+        tables[f"{prefix}psm"] = psm
+        result.notes += [f"{note}{suffix}" for note in psm.notes]
+        if psm.failures and not psm.comparisons:
+            stages.record(f"{prefix}psm", FAILED, f"every comparison failed: {psm.failures[0]['error']}")
+
+
+def _sensitivity(analytic, sequences, params, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    """Every part that depends on the clusters, again on the clusters of ages 4-12."""
+    sensitivity_params = dataclasses.replace(params, years=SENSITIVITY_YEARS)
+    trajectory = stages.part(
+        f"{SENSITIVITY}clustering", cluster_trajectories, sequences, sensitivity_params, stages.within("a_sensitivity")
     )
-    models = stages.run("a_models", "Models 1-4 and moderation", fit_study_a, analytic)
-    tables.update({f"a_{name}": table for name, table in models.items()})
-    tables["a_models"] = side_by_side({name: models[name] for name in ("model1", "model2", "model3", "model4")})
-    tables["a_moderation"] = side_by_side(
-        {name: models[name] for name in ("model4", "moderation_economic", "moderation_pcr")}
-    )
-    psm = stages.run("a_psm", "Propensity score matching", psm_by_cluster, analytic, study_a_covariate_sets())
-    tables["a_psm"] = psm
-    result.notes += [f"PSM {f['treated']} ({f['covariate_set']}) failed: {f['error']}" for f in psm.failures]
-    stages.run("a_sensitivity", "Sensitivity run (ages 4-12)", _sensitivity, analytic, sequences, params, models, stages, result)
+    if trajectory is None:
+        message = result.parts[f"{SENSITIVITY}clustering"]["message"]
+        stages.skip(clustered_part_names(SENSITIVITY), f"needs the clusters of ages 4-12 ({message})")
+        return
+    result.sensitivity_trajectory = trajectory
+    relabelled = with_clusters(analytic, trajectory)
+    _clustered_parts(relabelled, SENSITIVITY, options, stages, result)
+    if result.trajectory is not None:
+        main = with_clusters(analytic, result.trajectory)
+        result.tables[f"{SENSITIVITY}crosstab"] = pd.crosstab(
+            main[CLUSTER_COLUMN].rename("ages 1-12"), relabelled[CLUSTER_COLUMN].rename("ages 4-12")
+        )
 
 
 def analytic_sequences(frame: pd.DataFrame, mask: pd.Series | None = None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -263,52 +445,58 @@ def with_clusters(analytic: pd.DataFrame, trajectory: TrajectoryResult) -> pd.Da
     return relabelled
 
 
-def _sensitivity(analytic, sequences, params, main_models, stages: _Stages, result: AnalysisResult) -> None:
-    """Clusters of ages 4-12 only, and Models 1 and 4 on them, beside the main run."""
-    sensitivity_params = dataclasses.replace(params, years=SENSITIVITY_YEARS)
-    trajectory = cluster_trajectories(sequences, sensitivity_params, stages.within("a_sensitivity"))
-    result.sensitivity_trajectory = trajectory
-    relabelled = with_clusters(analytic, trajectory)
-    models = fit_study_a(relabelled, models=["model1", "model4"])
-    tables = result.tables
-    tables["a_sensitivity_model1"], tables["a_sensitivity_model4"] = models["model1"], models["model4"]
-    tables["a_sensitivity_models"] = side_by_side(
-        {
-            "model1": main_models["model1"],
-            "model1 (ages 4-12)": models["model1"],
-            "model4": main_models["model4"],
-            "model4 (ages 4-12)": models["model4"],
-        }
-    )
-    tables["a_sensitivity_crosstab"] = pd.crosstab(
-        analytic[CLUSTER_COLUMN].rename("ages 1-12"), relabelled[CLUSTER_COLUMN].rename("ages 4-12")
-    )
-
-
 # --------------------------------------------------------------------------
 # Study B
 
 
-def _study_b(frame, cleaning_rules, stages: _Stages, result: AnalysisResult) -> None:
-    cleaning = stages.run("b_cleaning", "Cleaning (Study B)", clean, frame, cleaning_rules)
+def study_b_part_names() -> list[str]:
+    return ["b_cleaning", "b_factor_score", "b_alpha", *(f"b_{name}" for name in study_b_specifications())]
+
+
+def _study_b(frame, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    with stages.stage("b_cleaning", "Cleaning (Study B)"):
+        cleaning = stages.part("b_cleaning", clean, frame, cleaning_rules)
+    if cleaning is None:
+        stages.skip(study_b_part_names()[1:], "the cleaning failed")
+        return
     result.flows["B"] = cleaning.flow_frame()
     sample = study_b_sample(frame, cleaning.mask)
     result.notes.append(f"Study B: {len(sample)} of {cleaning.analytic} cleaned rows complete on the model variables")
-    factor = stages.run("b_factor_score", "Teacher's attitude factor score", tatt_factor_score, sample)
-    if not factor.converged:
-        result.notes.append("Study B: the teacher's-attitude factor did not converge (items nearly uncorrelated)")
+    if not len(sample):
+        reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
+            f"none of the {cleaning.analytic} cleaned rows is complete on the Study B model variables"
+        )
+        stages.record("b_cleaning", FAILED, f"no rows to model: {reason}")
+        stages.skip(study_b_part_names()[1:], f"no rows to model: {reason}")
+        return
     sample = sample.copy(deep=False)  # a new column, the others shared
-    sample["tatt"] = factor.scores
-    result.tables["b_tatt"] = factor
-    result.tables["b_alpha"] = stages.run("b_alpha", "Reliability (Study B)", alpha_table, sample)
-    models = stages.run("b_models", "Depression models", fit_study_b, sample)
-    result.tables.update({f"b_{name}": table for name, table in models.items()})
-    result.tables["b_main_effects"] = side_by_side(
-        {name: table for name, table in models.items() if not name.startswith("interaction_")}
-    )
-    result.tables["b_interactions"] = side_by_side(
-        {name: table for name, table in models.items() if name.startswith("interaction_")}
-    )
+    with stages.stage("b_factor_score", "Teacher's attitude factor score"):
+        factor = stages.part("b_factor_score", tatt_factor_score, sample)
+    if factor is not None:
+        if not factor.converged:
+            result.notes.append("Study B: the teacher's-attitude factor did not converge (items nearly uncorrelated)")
+        sample["tatt"] = factor.scores
+        result.tables["b_tatt"] = factor
+    with stages.stage("b_alpha", "Reliability (Study B)"):
+        alpha = stages.part("b_alpha", alpha_table, sample)
+    if alpha is not None:
+        result.tables["b_alpha"] = alpha
+    models = {}
+    with stages.stage("b_models", "Depression models"):
+        for name, predictors in study_b_specifications().items():
+            needs_tatt = any("tatt" in predictor.codes for predictor in predictors)
+            if needs_tatt and factor is None:
+                stages.skip([f"b_{name}"], "needs the teacher's-attitude factor score, which failed")
+                continue
+            fitted = stages.part(f"b_{name}", fit_ols, sample, STUDY_B_OUTCOME, predictors, name=name, robust=options.robust)
+            if fitted is not None:
+                models[name] = result.tables[f"b_{name}"] = fitted
+    main_effects = {name: table for name, table in models.items() if not name.startswith("interaction_")}
+    interactions = {name: table for name, table in models.items() if name.startswith("interaction_")}
+    if main_effects:
+        result.tables["b_main_effects"] = side_by_side(main_effects)
+    if interactions:
+        result.tables["b_interactions"] = side_by_side(interactions)
 
 
 def study_b_sample(frame: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:

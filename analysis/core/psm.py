@@ -1,14 +1,24 @@
 """Propensity score matching: each trajectory cluster against non-migration.
 
-The check of Study A: a logit propensity on a model's covariates, then the
-ATT of the cluster by nearest-neighbour, radius and kernel matching on the
-propensity score, as Stata's psmatch2 does them, with balance tables.
+The check of Study A: a logit propensity on a model's covariates (probit as
+an option; psmatch2's own default is probit), then the ATT of the cluster by
+nearest-neighbour, radius and kernel matching on the propensity score, as
+Stata's psmatch2 does them, with balance tables.
+
+Ties: by default nearest-neighbour matching follows psmatch2's ``ties``:
+every control as near as the k-th nearest one (within ``TIE_TOLERANCE``, so
+that floating-point noise between identical covariate profiles does not
+decide) is matched, all sharing the treated's weight equally. ``ties=False``
+keeps exactly k neighbours, the tie broken by the lower score, then the data
+order. A control no treated reaches has weight exactly 0.
 
 Standard errors are psmatch2's analytical ones for every method:
 Var(ATT) = Var(Y | treated on support) / N1 + sum_j w_j^2 Var(Y | matched
 controls) / N1^2, with w_j the total matching weight of control j. They
 treat the weights as fixed and the outcome as homoskedastic and ignore that
-the propensity score is estimated (psmatch2 prints that caveat too).
+the propensity score is estimated (psmatch2 prints that caveat too). As an
+option, bootstrap SEs re-estimate the propensity and the matching on
+resamples (treated and controls resampled separately, so each keeps its size).
 
 Matching works on the sorted control scores with np.searchsorted and
 prefix sums: no loop over pairs. Plain Python: no Django import.
@@ -16,6 +26,8 @@ prefix sums: no loop over pairs. Plain Python: no Django import.
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -35,18 +47,35 @@ from analysis.core.models import (
 )
 
 METHODS = ("nearest", "radius", "kernel")
+LINKS = ("logit", "probit")
 PROPENSITY = "propensity score"
+# Two distances closer than this are equal: identical covariate profiles give propensity
+# scores equal up to rounding (~1e-16), distinct profiles differ by far more.
+TIE_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
 class MatchingOptions:
     """psmatch2-like options. ``caliper`` limits nearest-neighbour matches (None: no limit);
-    ``radius`` is the caliper of radius matching; ``bandwidth`` that of the Epanechnikov kernel."""
+    ``radius`` is the caliper of radius matching; ``bandwidth`` that of the Epanechnikov kernel;
+    ``ties`` matches every control as near as the k-th neighbour (psmatch2's ``ties``);
+    ``link`` is the propensity model; ``bootstrap`` > 0 adds bootstrap SEs from that many
+    resamples (seeded by ``seed``)."""
 
     neighbors: int = 1
     caliper: float | None = None
     radius: float = 0.01
     bandwidth: float = 0.06
+    ties: bool = True
+    link: str = "logit"
+    bootstrap: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.link not in LINKS:
+            raise ValueError(f"the propensity link is one of {', '.join(LINKS)}")
+        if self.neighbors < 1 or self.bootstrap < 0:
+            raise ValueError("neighbors must be at least 1 and bootstrap at least 0")
 
 
 @dataclass
@@ -88,7 +117,12 @@ def nearest_neighbor_matching(treated_scores, control_scores, neighbors: int = 1
 
 
 def _nearest(treated_scores, control_scores, control_outcome, options: MatchingOptions) -> Matching:
-    chosen, _ = nearest_neighbor_matching(treated_scores, control_scores, options.neighbors, options.caliper)
+    chosen, distance = nearest_neighbor_matching(treated_scores, control_scores, options.neighbors, options.caliper)
+    if options.ties:
+        # all controls as near as the farthest kept neighbour: a window of that half-width around the treated
+        kept = np.where(chosen >= 0, distance, -np.inf).max(axis=1)
+        reach = np.where(np.isfinite(kept), kept + TIE_TOLERANCE, np.nan)
+        return _window_matching(treated_scores, control_scores, control_outcome, reach)
     matched = chosen >= 0
     matches = matched.sum(axis=1)
     on_support = matches > 0
@@ -101,18 +135,33 @@ def _nearest(treated_scores, control_scores, control_outcome, options: MatchingO
 
 def _radius(treated_scores, control_scores, control_outcome, options: MatchingOptions) -> Matching:
     """Every control within ``radius`` of the treated, equally weighted."""
+    reach = np.full(len(treated_scores), float(options.radius))
+    return _window_matching(treated_scores, control_scores, control_outcome, reach)
+
+
+def _window_matching(treated_scores, control_scores, control_outcome, reach) -> Matching:
+    """Each treated matched to every control within ``reach`` (its own half-width; NaN: none), equally weighted.
+
+    Control weights are running sums of the treated's shares; a control
+    inside no window gets exactly 0 (counted from integer coverage, so that
+    no rounding residue of the running sum makes it a matched control).
+    """
     order = np.argsort(control_scores, kind="stable")
     ordered, outcome = control_scores[order], control_outcome[order]
-    low = np.searchsorted(ordered, treated_scores - options.radius, side="left")
-    high = np.searchsorted(ordered, treated_scores + options.radius, side="right")
+    count = len(ordered)
+    valid = np.isfinite(reach)
+    reach = np.where(valid, reach, 0.0)
+    low = np.where(valid, np.searchsorted(ordered, treated_scores - reach, side="left"), 0)
+    high = np.where(valid, np.searchsorted(ordered, treated_scores + reach, side="right"), 0)
     matches = high - low
     on_support = matches > 0
     outcome_sums = np.concatenate([[0.0], np.cumsum(outcome)])
     counterfactual = np.where(on_support, (outcome_sums[high] - outcome_sums[low]) / np.maximum(matches, 1), np.nan)
     share = np.where(on_support, 1.0 / np.maximum(matches, 1), 0.0)
     # each treated adds its share to the controls low..high-1: a difference array, then a running sum
-    steps = np.bincount(low, weights=share, minlength=len(ordered) + 1) - np.bincount(high, weights=share, minlength=len(ordered) + 1)
-    ordered_weights = np.cumsum(steps)[: len(ordered)]
+    steps = np.bincount(low, weights=share, minlength=count + 1) - np.bincount(high, weights=share, minlength=count + 1)
+    coverage = np.cumsum(np.bincount(low[on_support], minlength=count + 1) - np.bincount(high[on_support], minlength=count + 1))
+    ordered_weights = np.where(coverage[:count] > 0, np.cumsum(steps)[:count], 0.0)
     control_weights = np.empty_like(ordered_weights)
     control_weights[order] = ordered_weights
     return Matching(on_support.astype(float), control_weights, counterfactual)
@@ -147,8 +196,11 @@ def _kernel(treated_scores, control_scores, control_outcome, options: MatchingOp
     inverse_weight = np.where(on_support, 1.0 / np.where(on_support, total_weight, 1.0), 0.0)[treated_order]
     t_low = np.searchsorted(treated_sorted, control_scores - bandwidth, side="right")
     t_high = np.searchsorted(treated_sorted, control_scores + bandwidth, side="left")
-    control_weights = np.maximum(
-        _window_sums(treated_sorted, inverse_weight, t_low, t_high, control_scores, bandwidth), 0.0
+    reached = np.concatenate([[0], np.cumsum(on_support[treated_order])])  # treated on support, as a prefix count
+    control_weights = np.where(
+        reached[t_high] - reached[t_low] > 0,
+        np.maximum(_window_sums(treated_sorted, inverse_weight, t_low, t_high, control_scores, bandwidth), 0.0),
+        0.0,
     )
     return Matching(on_support.astype(float), control_weights, counterfactual)
 
@@ -169,6 +221,8 @@ class AttEstimate:
     treated_mean: float
     counterfactual_mean: float
     matching: Matching = field(repr=False)
+    se_bootstrap: float = float("nan")
+    bootstrap_replications: int = 0  # resamples whose propensity and ATT could be estimated
 
 
 def estimate_att(scores, treated, outcome, method: str = "nearest", options: MatchingOptions | None = None) -> AttEstimate:
@@ -205,10 +259,29 @@ def estimate_att(scores, treated, outcome, method: str = "nearest", options: Mat
     )
 
 
-def propensity_scores(covariates: pd.DataFrame, treated) -> np.ndarray:
-    """P(treated | covariates) from a logit with a constant (``covariates`` include it)."""
-    fit = sm.Logit(np.asarray(treated, dtype=float), covariates.to_numpy(dtype=float)).fit(disp=0, maxiter=200)
-    return np.asarray(fit.predict(covariates.to_numpy(dtype=float)))
+def propensity_scores(covariates: pd.DataFrame, treated, link: str = "logit") -> tuple[np.ndarray, list[str]]:
+    """P(treated | covariates) from a logit or probit with a constant (``covariates`` include it).
+
+    Returns the scores and what went wrong on the way (no convergence,
+    a singular Hessian, overflow): statsmodels' warnings, captured as text,
+    never printed.
+    """
+    model = (sm.Logit if link == "logit" else sm.Probit)(np.asarray(treated, dtype=float), covariates.to_numpy(dtype=float))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            fit = model.fit(disp=0, maxiter=200, tol=1e-12)
+            scores = np.asarray(fit.predict(covariates.to_numpy(dtype=float)))
+    kinds = {type(w.message).__name__ for w in caught}
+    problems = []
+    if not fit.mle_retvals.get("converged", True) or "ConvergenceWarning" in kinds:
+        separation = " (perfect separation)" if "PerfectSeparationWarning" in kinds else ""
+        problems.append(f"the {link} did not converge in {fit.mle_retvals.get('iterations', '?')} iterations{separation}")
+    elif "PerfectSeparationWarning" in kinds:
+        problems.append(f"the {link} found perfect separation")
+    others = (w for w in caught if type(w.message).__name__ not in ("ConvergenceWarning", "PerfectSeparationWarning"))
+    problems += list(dict.fromkeys(f"{type(w.message).__name__}: {w.message}" for w in others))
+    return scores, problems
 
 
 def _weighted_mean_var(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
@@ -269,6 +342,9 @@ class GroupComparison:
     unmatched_se: float
     estimates: dict[str, AttEstimate]
     balance: dict[str, pd.DataFrame]  # method -> balance table
+    link: str = "logit"
+    ties: bool = True
+    notes: list[str] = field(default_factory=list)  # convergence and other warnings of the propensity fits
 
     def rows(self) -> list[dict]:
         return [
@@ -279,6 +355,8 @@ class GroupComparison:
                 "method": method,
                 "att": estimate.att,
                 "se": estimate.se,
+                "se_bootstrap": estimate.se_bootstrap,
+                "bootstrap_replications": estimate.bootstrap_replications,
                 "t": estimate.t,
                 "p": estimate.p,
                 "n_treated": self.n_treated,
@@ -288,6 +366,8 @@ class GroupComparison:
                 "controls_matched": estimate.controls_matched,
                 "unmatched_difference": self.unmatched_difference,
                 "unmatched_se": self.unmatched_se,
+                "link": self.link,
+                "ties": self.ties,
             }
             for method, estimate in self.estimates.items()
         ]
@@ -306,19 +386,24 @@ def compare_groups(
     covariate_set: str = "",
 ) -> GroupComparison:
     """Propensity on the covariates (rows complete on them and the outcome), then the ATT per method."""
+    options = options or MatchingOptions()
     sample = frame[treated_mask | control_mask]
     design = design_matrix(sample, covariates)
     response = pd.to_numeric(sample[outcome], errors="coerce")
     complete = design.notna().all(axis=1) & response.notna()
     design, response = design[complete], response[complete].to_numpy(dtype=float)
     treated = treated_mask.reindex(design.index).to_numpy(dtype=bool)
-    scores = propensity_scores(design, treated)
+    if treated.all() or not treated.any():
+        raise ValueError(f"{int(treated.sum())} treated and {int((~treated).sum())} controls with complete data")
+    scores, notes = propensity_scores(design, treated, options.link)
     balance_covariates = design.drop(columns=design.columns[0]).assign(**{PROPENSITY: scores})
     estimates, balance = {}, {}
     for method in methods:
         estimate = estimate_att(scores, treated, response, method, options)
         estimates[method] = estimate
         balance[method] = balance_table(balance_covariates, treated, estimate.matching)
+    if options.bootstrap:
+        notes += _bootstrap(design, treated, response, methods, options, estimates)
     ttest = stats.ttest_ind(response[treated], response[~treated])  # pooled variance, as psmatch2's "Unmatched" row
     difference = float(response[treated].mean() - response[~treated].mean())
     return GroupComparison(
@@ -331,7 +416,41 @@ def compare_groups(
         unmatched_se=float(difference / ttest.statistic) if ttest.statistic else float("nan"),
         estimates=estimates,
         balance=balance,
+        link=options.link,
+        ties=options.ties,
+        notes=notes,
     )
+
+
+def _bootstrap(design, treated, response, methods, options: MatchingOptions, estimates: dict[str, AttEstimate]) -> list[str]:
+    """Bootstrap SEs into ``estimates``: treated and controls resampled separately, propensity re-fitted each time.
+
+    Returns notes on the resamples that could not be used (a propensity fit that failed or did not converge).
+    """
+    rng = np.random.default_rng(options.seed)
+    treated_rows, control_rows = np.flatnonzero(treated), np.flatnonzero(~treated)
+    values = design.to_numpy(dtype=float)
+    draws = {method: [] for method in methods}
+    skipped = 0
+    for _ in range(options.bootstrap):
+        rows = np.concatenate(
+            [rng.choice(treated_rows, len(treated_rows)), rng.choice(control_rows, len(control_rows))]
+        )
+        try:
+            scores, problems = propensity_scores(pd.DataFrame(values[rows]), treated[rows], options.link)
+        except (np.linalg.LinAlgError, PerfectSeparationError, ValueError):
+            problems = ["failed"]
+        if problems:
+            skipped += 1
+            continue
+        for method in methods:
+            att = estimate_att(scores, treated[rows], response[rows], method, options).att
+            if np.isfinite(att):
+                draws[method].append(att)
+    for method, atts in draws.items():
+        estimates[method].bootstrap_replications = len(atts)
+        estimates[method].se_bootstrap = float(np.std(atts, ddof=1)) if len(atts) > 1 else float("nan")
+    return [f"bootstrap: {skipped} of {options.bootstrap} resamples dropped (propensity fit failed or did not converge)"] if skipped else []
 
 
 @dataclass
@@ -339,7 +458,18 @@ class PsmResult:
     """Every cluster-vs-reference comparison for every covariate set."""
 
     comparisons: list[GroupComparison]
-    failures: list[dict] = field(default_factory=list)  # comparisons whose logit could not be fitted
+    failures: list[dict] = field(default_factory=list)  # comparisons whose propensity could not be fitted
+    options: MatchingOptions = field(default_factory=MatchingOptions)
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per comparison whose propensity fit warned, and per comparison that failed."""
+        lines = [
+            f"PSM {comparison.treated_label} ({comparison.covariate_set}): {note}"
+            for comparison in self.comparisons
+            for note in comparison.notes
+        ]
+        return lines + [f"PSM {f['treated']} ({f['covariate_set']}) failed: {f['error']}" for f in self.failures]
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([row for comparison in self.comparisons for row in comparison.rows()])
@@ -363,7 +493,10 @@ class PsmResult:
             "estimates": to_jsonable(self.to_frame()),
             "balance": to_jsonable(self.balance_frame()),
             "failures": to_jsonable(self.failures),
-            "standard_errors": "psmatch2 analytical SE: fixed weights, homoskedastic, propensity treated as known",
+            "notes": self.notes,
+            "options": to_jsonable(dataclasses.asdict(self.options)),
+            "standard_errors": "psmatch2 analytical SE: fixed weights, homoskedastic, propensity treated as known"
+            + (f"; bootstrap SE from {self.options.bootstrap} resamples" if self.options.bootstrap else ""),
         }
 
 
@@ -398,5 +531,5 @@ def psm_by_cluster(
                     )
                 )
             except (np.linalg.LinAlgError, PerfectSeparationError, ValueError) as error:  # tiny or separated group
-                failures.append({"treated": cluster, "covariate_set": set_name, "error": str(error)})
-    return PsmResult(comparisons, failures)
+                failures.append({"treated": cluster, "covariate_set": set_name, "error": str(error) or type(error).__name__})
+    return PsmResult(comparisons, failures, options or MatchingOptions())

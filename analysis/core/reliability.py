@@ -117,7 +117,7 @@ class FactorScore:
 MAX_COMMUNALITY = 0.995  # psych::fa bounds uniquenesses at 0.005 (a Heywood case stops there)
 
 
-def one_factor_scores(items: pd.DataFrame, *, tolerance: float = 1e-10, max_iterations: int = 1000) -> FactorScore:
+def one_factor_scores(items: pd.DataFrame, *, tolerance: float = 1e-13, max_iterations: int = 1000) -> FactorScore:
     """First-factor scores of the items over the complete rows.
 
     Extraction by iterated principal axis, which converges to the minres

@@ -5,6 +5,7 @@ and a Celery broker kept in files under ``var/broker`` (kombu's filesystem
 transport), so one machine needs no service at all.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "surveys",
     "schools",
     "analysis",
@@ -48,8 +52,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "schools.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -96,6 +103,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Staff sign-in (schools.middleware, README "Staff sign-in"). Axes checks every password sign-in
+# first: after AXES_FAILURE_LIMIT wrong passwords for one user name from one address, that pair
+# is locked out for the cool-off time (another address, e.g. the school's, is not).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "schools.account_views.locked_out"
+AXES_VERBOSE = False
+# Second factor (TOTP, django-otp): required for these roles and for superusers; optional for the others.
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["study_admin", "counsellor", "school_admin"])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Survey platform")
+# A signed-in staff member is signed out after this many minutes without a request of their own.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -108,6 +131,9 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Stored files (export bundles) are readable by the app's user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # A page of the questionnaire is small; anything much larger is not a student's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
@@ -118,6 +144,11 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Proxies in front of the app that append the client's address to X-Forwarded-For
+# (a load balancer: 1). 0 = the app is reached directly and REMOTE_ADDR is the client.
+# Access-code throttling and the API's rate limits key on the address found this way.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Celery: the embedded default keeps messages in files, so a worker on the
 # same machine runs tasks without a broker service. Not eager: tasks really
@@ -164,6 +195,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "2000/hour"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Survey platform API",

@@ -21,7 +21,9 @@
   // Follow-up questions appear only when the answer they depend on applies.
   function applyConditions(form) {
     form.querySelectorAll("fieldset[data-asked-when]").forEach(function (fieldset) {
-      var applies = valueOf(form, fieldset.dataset.askedWhen) === fieldset.dataset.askedValue;
+      // the dictionary's asked_when: "item==N" or "item>=N" (conditions on age shape the residence grid instead)
+      var value = valueOf(form, fieldset.dataset.askedWhen), wanted = fieldset.dataset.askedValue;
+      var applies = fieldset.dataset.askedOp === ">=" ? value !== "" && Number(value) >= Number(wanted) : value === wanted;
       fieldset.hidden = !applies;
       fieldset.querySelectorAll("input, select").forEach(function (input) { input.disabled = !applies; });
     });

@@ -57,4 +57,5 @@ def choice_input(field):
         f'<option value="{escape(value)}"{" selected" if str(value) == selected else ""}>{escape(label)}</option>'
         for value, label in choices
     )
-    return mark_safe(f'<select name="{name}" id="{field.auto_id}">{options}</select>')
+    label = escape(field.label)  # the select's accessible name: it sits under a legend, not a label, on most pages
+    return mark_safe(f'<select name="{name}" id="{field.auto_id}" aria-label="{label}">{options}</select>')

@@ -66,3 +66,15 @@ def test_study_a_table_covers_the_model_variables_and_serialises():
     assert set(table.tests["variable"]) == {v.code for v in STUDY_A_TABLE1 if v.code in frame.columns}
     assert table.value("father_edu3", TOTAL, "percent", level=1) == pytest.approx(100 * (frame["father_edu3"] == 1).mean())
     json.dumps(table.to_dict())
+
+
+def test_means_of_float32_codes_are_computed_in_float64():
+    # codes arrive as float32 from the pipeline's compact frame; the means must not be float32 sums
+    rng = np.random.default_rng(4)
+    codes = rng.integers(1, 6, 20000)
+    frame = pd.DataFrame({"cluster": rng.choice(["a", "b"], 20000), "score": codes.astype(np.float32)})
+    table = table1(frame, "cluster", (continuous("score", "score"),))
+    exact = codes.astype(np.float64)
+    assert table.value("score", TOTAL, "mean") == pytest.approx(exact.mean(), rel=1e-15, abs=0)
+    assert table.value("score", TOTAL, "sd") == pytest.approx(exact.std(ddof=1), rel=1e-14, abs=0)
+    assert table.cells["mean"].dtype == np.float64

@@ -211,9 +211,12 @@ def test_api_start_with_permissions(client, make_user, dispatched, django_captur
     outsider = make_user("other", Role.RESEARCHER, study=WaveFactory().study)
 
     assert client.post("/api/v1/analysis-runs/", {"wave": wave.pk}).status_code in (401, 403)
-    for user in (teacher, outsider):
-        client.force_login(user)
-        assert client.post("/api/v1/analysis-runs/", {"wave": wave.pk}).status_code == 403
+    client.force_login(teacher)
+    assert client.post("/api/v1/analysis-runs/", {"wave": wave.pk}).status_code == 403
+    client.force_login(outsider)  # another study's wave: the same answer as a wave that does not exist
+    other = client.post("/api/v1/analysis-runs/", {"wave": wave.pk})
+    missing = client.post("/api/v1/analysis-runs/", {"wave": wave.pk + 1000})
+    assert other.status_code == missing.status_code == 400 and other.json() == missing.json()
     assert not AnalysisRun.objects.exists()
 
     client.force_login(researcher)

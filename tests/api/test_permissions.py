@@ -12,7 +12,7 @@ def _details(world):
     return [
         f"/api/v1/studies/{world.study.pk}/", f"/api/v1/waves/{world.wave.pk}/", f"/api/v1/waves/{world.wave.pk}/flow/",
         f"/api/v1/schools/{world.klass.school.pk}/", f"/api/v1/classes/{world.klass.pk}/",
-        f"/api/v1/respondents/{world.child.pk}/", f"/api/v1/responses/{world.response.pk}/",
+        f"/api/v1/responses/{world.response.pk}/",
         f"/api/v1/scores/{world.response.score.pk}/",
     ]
 
@@ -30,7 +30,7 @@ def test_anonymous_requests_get_401_and_no_data(world, api):
 def test_school_staff_and_users_without_a_research_role_get_403_for_answers_scores_and_exports(world, api, role):
     client = api(role)
     for url in RESEARCH_LISTS + [f"/api/v1/responses/{world.response.pk}/", f"/api/v1/scores/{world.response.score.pk}/",
-                                 f"/api/v1/waves/{world.wave.pk}/flow/", f"/api/v1/respondents/{world.child.pk}/"]:
+                                 f"/api/v1/waves/{world.wave.pk}/flow/"]:
         response = client.get(url)
         assert response.status_code in (403, 404) if role == "nobody" and "flow" in url else response.status_code == 403, url
         assert "PA0001" not in response.content.decode() and "rsca" not in response.content.decode(), url

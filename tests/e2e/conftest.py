@@ -20,6 +20,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts")) / "e2e"
 PHONE = {"width": 390, "height": 844}
+# The production server's SECRET_KEY: tests sign their staff sessions with it (tests/e2e/staff.py).
+PRODUCTION_SECRET_KEY = "browser-tests-" + os.urandom(16).hex()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -87,6 +89,20 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     ``transactional_db`` so that the rows they create are committed and seen by
     the server. Watch each page with :func:`csp_violations`.
     """
+    yield from _serve_production(django_db_blocker, tmp_path_factory, {})
+
+
+@pytest.fixture(scope="session")
+def production_server_behind_proxy(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The same, configured for one load balancer in front (``TRUSTED_PROXY_COUNT=1``).
+
+    Tests send the ``X-Forwarded-For`` header the balancer would forward: the
+    client's own entries, then the address the balancer saw.
+    """
+    yield from _serve_production(django_db_blocker, tmp_path_factory, {"TRUSTED_PROXY_COUNT": "1"})
+
+
+def _serve_production(django_db_blocker, tmp_path_factory, extra_env: dict):
     from django.db import connection
 
     folder = tmp_path_factory.mktemp("production")
@@ -100,7 +116,7 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "browser-tests-" + os.urandom(16).hex(),
+        "SECRET_KEY": PRODUCTION_SECRET_KEY,
         "DATABASE_URL": database_url,
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "CSRF_TRUSTED_ORIGINS": f"http://localhost:{port}",
@@ -109,6 +125,7 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(folder / "mail"),
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     env.setdefault("CACHE_URL", "locmemcache://")
     python = Path(sys.executable)

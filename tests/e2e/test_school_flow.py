@@ -30,11 +30,24 @@ PASSWORD = "pw-for-tests"
 
 
 def sign_in(page, base_url, username, next_path):
+    """Password, then (for the roles that need one) the current code of the user's authenticator app."""
+    from django.contrib.auth import get_user_model
+
+    from schools.scoping import second_factor_required
+    from tests.factories import totp_device, totp_now
+
+    user = get_user_model().objects.get(username=username)
+    device = totp_device(user) if second_factor_required(user) else None
     page.goto(f"{base_url}/accounts/login/?next={next_path}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
+    if device is not None:
+        assert "/accounts/two-factor/verify/" in page.url
+        page.fill("input[name=token]", totp_now(device))
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state()
 
 
 def test_teacher_codes_student_distress_counsellor_alert(live_server, phone, shoot, monkeypatch, mailoutbox):

@@ -69,7 +69,7 @@ def test_withdrawal_revokes_codes_and_leaves_exports_then_admin_deletes_with_a_r
     _submitted(world, other)
     code = AccessCodeFactory(respondent=kid, wave=world.wave)
     login(client, world.users["teacher"])
-    client.post(_url(world, "respondent_withdraw", kid))
+    client.post(_url(world, "respondent_withdraw", kid), {"confirmed": "1"})
     kid.refresh_from_db()
     assert kid.withdrawn_at is not None
     assert AccessCode.objects.get(pk=code.pk).revoked_at is not None
@@ -79,7 +79,7 @@ def test_withdrawal_revokes_codes_and_leaves_exports_then_admin_deletes_with_a_r
     assert client.post(reverse("schools:withdrawn_delete", args=[world.study.pk, kid.pk])).status_code == 403
     login(client, world.users["study_admin"])
     assert kid.pid in client.get(reverse("schools:withdrawn", args=[world.study.pk])).content.decode()
-    client.post(reverse("schools:withdrawn_delete", args=[world.study.pk, kid.pk]))
+    client.post(reverse("schools:withdrawn_delete", args=[world.study.pk, kid.pk]), {"confirmed": "1"})
     assert not Response.objects.filter(respondent=kid).exists() and not Score.objects.filter(response__respondent=kid).exists()
     assert Response.objects.filter(respondent=other).exists()
     event = AuditEvent.objects.get(action="respondent.answers_delete")
@@ -96,7 +96,7 @@ def test_answers_of_a_child_who_did_not_withdraw_cannot_be_deleted(client, world
 
 def test_audit_log_records_sign_ins_exports_alert_views_deletions_and_permission_changes(client, world):
     admin = world.users["study_admin"]
-    assert client.login(username="teacher", password="pw-for-tests")
+    assert client.post(reverse("login"), {"username": "teacher", "password": "pw-for-tests"}).status_code == 302
     client.get(reverse("schools:roster_csv", args=[world.class_a1.pk, world.wave.pk]))
     client.logout()
     client.force_login(admin)

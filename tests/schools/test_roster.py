@@ -136,7 +136,7 @@ def test_revoke_without_reissue(client, world):
     services.class_wave_start(actor=world.users["teacher"], school_class=world.class_a1, wave=world.wave)
     kid = world.kids_a1[2]
     login(client, world.users["teacher"])
-    client.post(reverse("schools:code_revoke", args=[world.class_a1.pk, world.wave.pk, kid.pk]))
+    client.post(reverse("schools:code_revoke", args=[world.class_a1.pk, world.wave.pk, kid.pk]), {"confirmed": "1"})
     assert not AccessCode.objects.filter(respondent=kid, revoked_at__isnull=True).exists()
 
 

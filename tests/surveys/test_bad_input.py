@@ -44,7 +44,7 @@ def test_out_of_range_answer_posted_by_hand_is_refused_and_nothing_changes(clien
     assert response.status_code == 400
     page = response.content.decode()
     assert page.count('role="alert"') == 2  # next to each of the two questions
-    assert "选择一个有效的选项" in page
+    assert "请从选项中选择一个答案：你是几月出生的？" in page  # the error names the question
     assert Response.objects.get().answers == before
 
 
@@ -61,8 +61,9 @@ def test_garbage_in_numeric_fields_is_refused(client, access_code):
 
 
 def test_guessing_codes_locks_the_client_out(client, access_code):
-    for _ in range(10):
-        client.post(reverse("surveys:entry"), {"code": "AAAA-BBBB"})
+    client.get(reverse("surveys:entry"))  # the code page gives the phone its device cookie
+    for n in range(10):  # ten different wrong codes from one phone (the same one retyped counts once)
+        client.post(reverse("surveys:entry"), {"code": f"AAAA-AAA{'ACDEFGHJKM'[n]}"})
     response = client.post(reverse("surveys:entry"), {"code": access_code.code})
     assert response.status_code == 400
     assert "尝试次数过多" in response.content.decode()

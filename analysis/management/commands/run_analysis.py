@@ -1,4 +1,5 @@
-"""python manage.py run_analysis --wave W [--k K] [--years 1-12] [--json OUT.json]"""
+"""python manage.py run_analysis --wave W [--k K] [--years 1-12] [--se cluster,HC1] [--psm-link logit|probit]
+[--psm-no-ties] [--psm-bootstrap B] [--json OUT.json]"""
 
 import json
 import time
@@ -7,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
 from analysis.models import AnalysisRun
-from analysis.selectors import run_assignments
+from analysis.selectors import run_assignments, run_parts
 from analysis.services import analysis_run_execute, analysis_run_start
 from surveys.selectors import NotFound, wave_get
 
@@ -24,6 +25,15 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, help="number of clusters (default: chosen by the largest ASW)")
         parser.add_argument("--years", default="1-12", help="years of life clustered, e.g. 1-12")
         parser.add_argument("--models", choices=["A", "B", "both"], default="both", help="Study A, Study B or both")
+        parser.add_argument(
+            "--se", default="HC1,cluster",
+            help="standard errors besides the classical ones: HC1, cluster (by school), both (default) or none",
+        )
+        parser.add_argument("--psm-link", choices=["logit", "probit"], default="logit", help="propensity model")
+        parser.add_argument(
+            "--psm-no-ties", action="store_true", help="keep exactly k nearest neighbours (no psmatch2 ties)"
+        )
+        parser.add_argument("--psm-bootstrap", type=int, default=0, help="bootstrap resamples for PSM standard errors")
         parser.add_argument("--json", dest="json_path", help="write the run and its results to this JSON file")
 
     def handle(self, *args, wave, study, k, years, models, json_path, **options):
@@ -33,7 +43,18 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         try:
             run, created = analysis_run_start(
-                wave=wave_obj, parameters={"k": k, "years": years, "study": models}, trigger="command", dispatch=False
+                wave=wave_obj,
+                parameters={
+                    "k": k,
+                    "years": years,
+                    "study": models,
+                    "robust_se": "" if options["se"] == "none" else options["se"],
+                    "psm_link": options["psm_link"],
+                    "psm_ties": not options["psm_no_ties"],
+                    "psm_bootstrap": options["psm_bootstrap"],
+                },
+                trigger="command",
+                dispatch=False,
             )
         except ValueError as error:
             raise CommandError(str(error)) from error
@@ -46,6 +67,9 @@ class Command(BaseCommand):
             raise CommandError(f"run #{run.pk} {run.status}: {last_line[0]}")
         if json_path:
             self._write_json(run, json_path)
+        for part in run_parts(run):
+            if part["status"] != "ok":
+                self.stderr.write(f"{part['name']}: {part['status']}: {part['message']}")
         trajectory = (run.results or {}).get("trajectory") or {}
         self.stdout.write(
             f"run #{run.pk} succeeded: {run.rows_read} rows read, k={trajectory.get('k', '-')}, "

@@ -28,7 +28,11 @@ class Command(BaseCommand):
     def handle(self, *args, students, url, **options):
         study, created = Study.objects.get_or_create(
             code=DEMO_STUDY,
-            defaults={"name": "演示研究 Demo study", "help_resources": "心理援助热线 Hotline: 12356\n学校心理老师 School counsellor: room 201"},
+            defaults={
+                "name": "演示研究 Demo study",
+                "help_resources": "心理援助热线：12356\n学校心理老师：201室",
+                "help_resources_en": "Support hotline: 12356\nSchool counsellor: room 201",
+            },
         )
         wave, _ = Wave.objects.get_or_create(
             study=study, code=DEMO_WAVE, defaults={"name": "Demo wave", "instrument": instrument_version_default()}
@@ -43,6 +47,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Staff pages:    {url}staff/  (password = user name for every demo account)")
         for username, what in accounts:
             self.stdout.write(f"    {username:<18} {what}")
+        self._second_factors([username for username, _ in accounts])
         self.stdout.write("")
 
     @transaction.atomic
@@ -63,6 +68,25 @@ class Command(BaseCommand):
         codes = AccessCode.objects.filter(wave=wave, revoked_at__isnull=True)
         fresh = codes.exclude(respondent__responses__wave=wave).order_by("id").first()
         return (fresh or codes.order_by("id").first()).code
+
+    def _second_factors(self, usernames) -> None:
+        """Accounts whose role needs a second factor get an authenticator key (README: "Staff sign-in")."""
+        from base64 import b32encode
+
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from schools.scoping import second_factor_required
+
+        users = [user for user in get_user_model().objects.filter(username__in=usernames).order_by("username") if second_factor_required(user)]
+        if not users:
+            return
+        self.stdout.write("  Second factor (TOTP) for these accounts: add the key to an authenticator app, or print")
+        self.stdout.write("  the current code with: .venv/bin/python manage.py totp_code USERNAME")
+        for user in users:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+            self.stdout.write(f"    {user.username:<18} key {b32encode(device.bin_key).decode().rstrip('=')}")
 
     def _accounts(self, study) -> list[tuple[str, str]]:
         """One account per role (password = user name), and a safeguarding rule, for trying the staff pages."""

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0004_periodic_tasks'),
+        ('surveys', '0005_study_idle_limit'),
     ]
 
     operations = [
