@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("schools.account_urls")),
+    path("school/studies/<int:study_id>/respondents/<str:pid>/answers/", staff_views.answer_history, name="answer_history"),
     path("school/", include("schools.urls")),
     path("research/analysis/", include("analysis.urls")),
     path("research/exports/", include("exports.urls")),

@@ -48,7 +48,7 @@ from .access_codes import normalise_access_code
 from .entry import Refusal, access_code_enter, student_session_response
 from .exports import wave_flow
 from .instruments import INSTRUMENT_TEXTS, instrument_for
-from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
+from .models import AnswerChange, Respondent, Response, School, SchoolClass, Score, Study, Wave
 from .selectors import waves_with_counts
 from .services import ResponseClosed, response_save_page, response_submit
 
@@ -448,7 +448,7 @@ class ResponseSubmitView(APIView):
         try:
             response_save_page(
                 response_id=response.pk, section="api", answers=dict(data["answers"]), lang=lang,
-                next_section="review", active_seconds=data.get("active_seconds"),
+                next_section="review", active_seconds=data.get("active_seconds"), source=AnswerChange.Source.SUBMIT,
             )
         except ResponseClosed:
             response.refresh_from_db()

@@ -237,7 +237,9 @@ def missing_reasons(frame: pd.DataFrame, instrument: Instrument) -> dict[str, np
     An item is asked as :meth:`scoring.instrument.Variable.is_asked` says, from
     the dictionary's ``asked_when`` and the child's completed age (``age``),
     vectorised: a follow-up of an unanswered question is not asked; an item
-    that depends on the age is asked while the age is unknown.
+    that depends on the age is asked while the age is unknown. An answer kept
+    for a year of life no longer asked (a birth date corrected downwards keeps
+    it, hidden) is reported not asked: :func:`hide_not_asked` blanks it.
     """
     n = len(frame)
     age = pd.to_numeric(frame["age"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan) if AGE in frame else None
@@ -257,8 +259,23 @@ def missing_reasons(frame: pd.DataFrame, instrument: Instrument) -> dict[str, np
             subject = pd.to_numeric(frame[condition.subject], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             with np.errstate(invalid="ignore"):
                 asked = ~np.isnan(subject) & condition.holds(subject)
-        reasons[variable.code] = np.where(missing, np.where(asked, NOT_ANSWERED, NOT_ASKED), 0).astype(np.int8)
+        if condition is not None and condition.subject == AGE:
+            reasons[variable.code] = np.where(~asked, NOT_ASKED, np.where(missing, NOT_ANSWERED, 0)).astype(np.int8)
+        else:
+            reasons[variable.code] = np.where(missing, np.where(asked, NOT_ANSWERED, NOT_ASKED), 0).astype(np.int8)
     return reasons
+
+
+def hide_not_asked(frame: pd.DataFrame, reasons: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Blank the answers kept for items no longer asked (residence years beyond the child's age): empty, as the spec says."""
+    hidden = {code: reason == NOT_ASKED for code, reason in reasons.items() if code in frame}
+    stale = [code for code, mask in hidden.items() if mask.any() and frame[code].notna().to_numpy()[mask].any()]
+    if not stale:
+        return frame
+    frame = frame.copy()
+    for code in stale:
+        frame[code] = frame[code].mask(hidden[code])
+    return frame
 
 
 def missing_labels(lang: str) -> dict[int, str]:
@@ -739,6 +756,7 @@ def export_frames(
         if options.cleaned:
             chunk = chunk[result.mask.to_numpy()]
         reasons = missing_reasons(chunk, instrument)
+        chunk = hide_not_asked(chunk, reasons)
         typed = typed_for_export(chunk, instrument)
         if traj_labels is not None:
             _collect_traj_labels(typed, traj_labels)

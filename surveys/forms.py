@@ -7,6 +7,8 @@ depends on) are required; every other item may be skipped, as the assent
 screen promises.
 """
 
+import json
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +89,21 @@ class SectionForm(forms.Form):
         """The page's answers by item code; unanswered items are None (cleared)."""
         return {code: self.cleaned_data.get(code) for code in self.fields}
 
+    def valid_answers(self) -> dict:
+        """The answers that passed validation (a save without validation: the language switch)."""
+        return {code: self.cleaned_data[code] for code in self.fields if code in self.cleaned_data}
+
+    def shown(self, answers: dict) -> dict:
+        """The stored values this page displays: what a save of the page is based on."""
+        return {code: answers.get(code) for code in self.fields}
+
+    def mark_conflicts(self, conflicts: dict) -> None:
+        """Show, beside each item another device changed meanwhile, both answers: this page's and the saved one."""
+        for code, (mine, saved) in conflicts.items():
+            if code in self.fields:
+                variable = self.instrument[code]
+                self[code].conflict = {"mine": _value_text(variable, mine, self.lang), "saved": _value_text(variable, saved, self.lang)}
+
     def residence_rows(self):
         """(year, from_age, to_age, [child, father, mother] bound fields) for the template."""
         rows = []
@@ -98,6 +115,32 @@ class SectionForm(forms.Form):
     def item_fields(self):
         """Bound fields with the variable they ask, for the generic section template."""
         return [(self[code], self.instrument[code]) for code in self.fields]
+
+
+def _value_text(variable: Variable, value, lang: str) -> str:
+    if value is None:
+        return str(_("(no answer)"))
+    if variable.options and value in variable.option_codes:
+        return variable.option_text(value, lang)
+    return str(value)
+
+
+def encode_shown(shown: dict) -> str:
+    """The hidden field that carries what a page showed (also posted by the no-script form)."""
+    return json.dumps(shown, separators=(",", ":"), sort_keys=True)
+
+
+def decode_shown(text: str | None) -> dict | None:
+    """What a posted page showed, or None when missing or malformed."""
+    try:
+        shown = json.loads(text or "")
+    except ValueError:
+        return None
+    if not isinstance(shown, dict):
+        return None
+    if not all(isinstance(value, int) and not isinstance(value, bool) or value is None for value in shown.values()):
+        return None
+    return shown
 
 
 def _residence_year(code: str) -> int:

@@ -21,7 +21,7 @@ from scoring.instrument import Instrument
 from .frames import answers_frame, local_times
 from .instruments import instrument_for
 from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
-from .services import json_values
+from .services import answers_record_imported, json_values
 
 REQUIRED_COLUMNS = ("pid", "school_code", "class_code", "submitted_at")
 
@@ -170,6 +170,7 @@ def _store(rows: pd.DataFrame, instrument: Instrument, study: Study, wave: Wave)
     if any(pk is None for pk in ids):  # backends that do not return ids from bulk_create
         lookup = dict(Response.objects.filter(wave=wave).values_list("respondent__pid", "id"))
         ids = [lookup[pid] for pid in rows["pid"]]
+    answers_record_imported(response_answers=zip(ids, answer_dicts))
     to_score = answers.set_axis(ids)
     to_score["submitted_at"] = submitted.to_numpy()
     to_score["duration_s"] = duration.to_numpy()

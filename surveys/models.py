@@ -175,6 +175,8 @@ class Response(models.Model):
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     submission_key = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=12, default="web")  # web | api | import
+    # Bumped by every save that changes an answer: a page sends the revision it was shown with.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("response")
@@ -187,6 +189,41 @@ class Response(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
+
+
+class AnswerChange(models.Model):
+    """One answer written: old -> new, when, from which device and path. Append-only.
+
+    Kept with the response (and deleted with it when a withdrawn child's
+    answers are deleted); ``device`` is a random id held in the student's
+    session, never an address.
+    """
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("page")
+        SUBMIT = "submit", _("submission")
+        IMPORT = "import", _("import")
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answer_changes")
+    code = models.CharField(_("item code"), max_length=40)
+    old_value = models.IntegerField(_("old value"), null=True, blank=True)
+    new_value = models.IntegerField(_("new value"), null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed at"))
+    revision = models.PositiveIntegerField(_("revision"))
+    device = models.CharField(_("device"), max_length=32, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+
+    class Meta:
+        verbose_name = _("answer change")
+        indexes = [models.Index(fields=["response", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} {self.code}: {self.old_value} -> {self.new_value}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("the answer history is append-only")
+        super().save(*args, **kwargs)
 
 
 class Score(models.Model):

@@ -55,3 +55,33 @@ def waves_with_counts(waves: QuerySet) -> QuerySet:
         )
         .order_by("study__code", "code")
     )
+
+
+def answer_changes(*, respondent, lang: str) -> list[dict]:
+    """Every answer written for one respondent, oldest first, by pid (no names), with the question's wording."""
+    from .instruments import instrument_for
+    from .models import AnswerChange
+
+    rows = list(
+        AnswerChange.objects.filter(response__respondent=respondent)
+        .order_by("changed_at", "id")
+        .values("response__wave_id", "response__wave__code", "code", "old_value", "new_value", "changed_at", "revision", "device", "source")
+    )
+    waves = {wave.pk: wave for wave in Wave.objects.filter(pk__in={row["response__wave_id"] for row in rows}).select_related("instrument")}
+    sources = dict(AnswerChange.Source.choices)
+    for row in rows:
+        instrument = instrument_for(waves[row["response__wave_id"]].instrument)
+        variable = instrument[row["code"]] if row["code"] in instrument else None
+        row["question"] = variable.text(lang) if variable else ""
+        row["old"] = _answer_text(variable, row["old_value"], lang)
+        row["new"] = _answer_text(variable, row["new_value"], lang)
+        row["source_label"] = sources.get(row["source"], row["source"])
+    return rows
+
+
+def _answer_text(variable, value, lang: str) -> str:
+    if value is None:
+        return "—"
+    if variable is not None and variable.options and value in variable.option_codes:
+        return f"{value} ({variable.option_text(value, lang)})"
+    return str(value)

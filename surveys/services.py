@@ -7,7 +7,7 @@ Celery task ``score_pending`` (and the periodic sweep behind it).
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 
 import pandas as pd
@@ -20,7 +20,7 @@ from scoring.engine import score_frame
 from .dispatch import enqueue
 from .frames import scoring_input
 from .instruments import deferring_texts, instrument_for
-from .models import AccessCode, Response, Score, Wave
+from .models import AccessCode, AnswerChange, Response, Score, Wave
 
 logger = logging.getLogger(__name__)
 
@@ -101,39 +101,117 @@ def response_start(*, response_id: int, lang: str) -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class PageSave:
+    """What a page save did: the response after it, and the answers another device changed meanwhile."""
+
+    response: Response
+    # item code -> (the value this page sent, the value saved meanwhile by another device or tab)
+    conflicts: dict = field(default_factory=dict)
+
+
+def page_changes(*, stored: dict, answers: dict, shown: dict | None) -> tuple[dict, dict]:
+    """(changes to apply, conflicts) of a page's ``answers`` against the ``stored`` ones.
+
+    ``shown`` are the values the page was displayed with. Only answers the
+    student changed on the page (sent != shown) are applied; one that another
+    device changed meanwhile (stored != shown) to something else is a
+    conflict, left as stored. Without ``shown`` (the API's whole-submission
+    write), every answer sent is applied.
+    """
+    changes, conflicts = {}, {}
+    for code, mine in answers.items():
+        saved = stored.get(code)
+        if mine == saved:
+            continue
+        if shown is None:
+            changes[code] = mine
+            continue
+        before = shown.get(code)
+        if mine == before:
+            continue  # not changed on this page: whatever is stored stays
+        if saved != before:
+            conflicts[code] = (mine, saved)
+        else:
+            changes[code] = mine
+    return changes, conflicts
+
+
+def _resume_section(response: Response, next_section: str, *, up_to_date: bool, order: list[str] | None) -> str:
+    """Where the student resumes: the page they move to, never back behind it from a stale page."""
+    current = response.current_section
+    if up_to_date or not order or not current or current not in order or next_section not in order:
+        return next_section
+    return next_section if order.index(next_section) > order.index(current) else current
+
+
 @retry_when_database_restarts
 @transaction.atomic
 def response_save_page(
-    *, response_id: int, section: str, answers: dict, lang: str, next_section: str, active_seconds: int | None = None
-) -> Response:
-    """Merge one page's answers into the draft (under a row lock, so two tabs never lose a page)."""
+    *,
+    response_id: int,
+    section: str,
+    answers: dict,
+    lang: str,
+    next_section: str,
+    shown: dict | None = None,
+    revision: int | None = None,
+    order: list[str] | None = None,
+    active_seconds: int | None = None,
+    device: str = "",
+    source: str = AnswerChange.Source.PAGE,
+) -> PageSave:
+    """Apply the answers changed on one page to the draft, under one row lock; idempotent.
+
+    ``shown`` (the values the page displayed) and ``revision`` (the response's
+    revision the page was displayed with) say what the page was based on: an
+    answer another device changed since is reported as a conflict, not
+    overwritten, and a stale page never moves the resume point backwards.
+    Every answer written is appended to the answer history (one bulk insert).
+    """
     response = Response.objects.select_for_update().get(pk=response_id)
     if response.is_submitted:
         raise ResponseClosed
     now = timezone.now()
+    up_to_date = revision is not None and revision == response.revision
+    changes, conflicts = page_changes(stored=response.answers, answers=answers, shown=shown)
+    fields = ["duration_s", "started_at", "last_activity_at", "lang"]
+    if changes:
+        history = [
+            AnswerChange(
+                response_id=response.pk, code=code, old_value=response.answers.get(code), new_value=value,
+                changed_at=now, revision=response.revision + 1, device=device[:32], source=source,
+            )
+            for code, value in changes.items()
+        ]
+        merged = {**response.answers, **changes}
+        response.answers = {code: value for code, value in merged.items() if value is not None}
+        response.revision += 1
+        fields += ["answers", "revision"]
+    if not conflicts:
+        response.current_section = _resume_section(response, next_section, up_to_date=up_to_date, order=order)
+        fields.append("current_section")
     response.duration_s = (response.duration_s or 0) + _active_seconds(response, now, active_seconds)
-    merged = {**response.answers, **{code: value for code, value in answers.items() if value is not None}}
-    for code, value in answers.items():
-        if value is None:
-            merged.pop(code, None)
-    response.answers = merged
     response.started_at = response.started_at or now
     response.last_activity_at = now
-    response.current_section = next_section
     response.lang = lang
-    response.save(update_fields=["answers", "duration_s", "started_at", "last_activity_at", "current_section", "lang"])
-    return response
+    response.save(update_fields=fields)
+    if changes:
+        AnswerChange.objects.bulk_create(history)
+    return PageSave(response, conflicts)
 
 
-def response_drop_years_not_asked(*, response_id: int, years_asked: range, codes: list[str]) -> None:
-    """Residence answers for years the child has not lived are not answers (after a birth date change)."""
-    with transaction.atomic():
-        response = Response.objects.select_for_update().get(pk=response_id)
-        stale = [code for code in codes if code in response.answers and int(code[-2:]) not in years_asked]
-        if stale and not response.is_submitted:
-            for code in stale:
-                response.answers.pop(code)
-            response.save(update_fields=["answers"])
+def answers_record_imported(*, response_answers) -> None:
+    """The answer history of imported responses: each answer written from nothing, source ``import``."""
+    now = timezone.now()
+    AnswerChange.objects.bulk_create(
+        [
+            AnswerChange(response_id=response_id, code=code, new_value=value, changed_at=now, revision=0, source=AnswerChange.Source.IMPORT)
+            for response_id, answers in response_answers
+            for code, value in answers.items()
+        ],
+        batch_size=5000,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
-"""The signed-in landing page: what each role can open, and the waves a researcher may read."""
+"""Signed-in pages of the surveys app: the landing page, and a respondent's answer history for study administrators."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 
-from schools.scoping import ALERT_ROLES, ROSTER_ROLES, has_any_role, research_studies
+from schools.models import Role
+from schools.scoping import ALERT_ROLES, ROSTER_ROLES, administered_studies, has_any_role, research_studies
+from scoring.instrument import LANGUAGES
 
-from .models import Wave
-from .selectors import waves_with_counts
+from .models import Respondent, Wave
+from .selectors import answer_changes, waves_with_counts
 
 
 @login_required
@@ -19,3 +23,19 @@ def home(request):
         "is_school": user.is_superuser or has_any_role(user, ROSTER_ROLES) or has_any_role(user, ALERT_ROLES),
     }
     return render(request, "staff/home.html", context)
+
+
+@login_required
+def answer_history(request, study_id, pid):
+    """Every answer written for one respondent (pid, never a name): old -> new, when, device, source.
+
+    Study administrators of the study only: 403 for any other role, 404 for a
+    study or respondent outside the user's studies.
+    """
+    if not has_any_role(request.user, (Role.STUDY_ADMIN,)):
+        raise PermissionDenied
+    study = get_object_or_404(administered_studies(request.user), pk=study_id)
+    respondent = get_object_or_404(Respondent, study=study, pid=pid)
+    lang = get_language() if get_language() in LANGUAGES else LANGUAGES[0]
+    changes = answer_changes(respondent=respondent, lang=lang)
+    return render(request, "schools/answer_history.html", {"study": study, "respondent": respondent, "changes": changes})

@@ -5,6 +5,7 @@ URL never carries the code. Every page posts its answers to the server before
 the next one is shown, so a closed tab loses at most the page in hand.
 """
 
+import secrets
 from functools import wraps
 
 from django.contrib import messages
@@ -29,17 +30,18 @@ from .entry import (
     student_session_response,
     student_session_start,
 )
-from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm
+from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm, decode_shown, encode_shown
 from .instruments import instrument_for
 from .models import Response
 from .services import (
     ResponseClosed,
-    response_drop_years_not_asked,
     response_save_page,
     response_start,
     response_submit,
 )
 
+SESSION_DEVICE = "student_device"
+SCRIPT_HEADER = "X-Questionnaire-Script"
 REVIEW = "review"
 ASSENT = "assent"
 DONE = "done"
@@ -86,6 +88,27 @@ def student_view(view):
         page = view(request, response, instrument, *args, **kwargs)
         add_never_cache_headers(page)  # a shared phone's Back button reloads, never shows a cached child's answers
         return page
+
+    return wrapper
+
+
+def script_navigation(view):
+    """A form sent by the page script learns where to go from a header instead of a followed redirect.
+
+    The script then navigates there itself: one real navigation (a history
+    entry, as the no-script form's Post/Redirect/Get makes) and the next
+    page's messages are shown, not consumed by a background request.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        result = view(request, *args, **kwargs)
+        if request.method == "POST" and request.headers.get(SCRIPT_HEADER) and result.status_code in (301, 302, 303):
+            reply = HttpResponse(status=204)
+            reply["X-Location"] = result["Location"]
+            reply.cookies = result.cookies
+            return reply
+        return result
 
     return wrapper
 
@@ -178,6 +201,7 @@ def _with_same_as_previous(data, years) -> dict:
     return data
 
 
+@script_navigation
 @require_http_methods(["GET", "POST"])
 @student_view
 def section(request, response, instrument, section):
@@ -185,55 +209,107 @@ def section(request, response, instrument, section):
     if section not in sections:
         return redirect("surveys:section", section=sections[0])
     if response.is_submitted:
+        if request.method == "POST":
+            messages.warning(request, _("Your answers were already submitted, so this page was not saved."))
         return redirect("surveys:done")
     if response.started_at is None:
         return redirect("surveys:assent")
-    lang = _lang(request, response)
     age = _age_now(response)
     if section == RESIDENCE_SECTION and age is None:
         messages.warning(request, _("Please give your year and month of birth first."))
         return redirect("surveys:section", section=instrument["birth_year"].section)
-    form_kwargs = {"instrument": instrument, "section": section, "lang": lang, "age": age}
     if request.method == "POST":
-        data = _with_same_as_previous(request.POST, SectionForm(**form_kwargs).years)
-        form = SectionForm(data, **form_kwargs)
-        if form.is_valid():
-            position = sections.index(section)
-            going_back = "back" in request.POST and position > 0
-            next_section = sections[position - 1] if going_back else (sections + [REVIEW])[position + 1]
-            try:
-                response = response_save_page(
-                    response_id=response.pk,
-                    section=section,
-                    answers=form.answers(),
-                    lang=lang,
-                    next_section=next_section,
-                    active_seconds=_int_or_none(request.POST.get("active_seconds")),
-                )
-            except ResponseClosed:
-                return redirect("surveys:done")
-            if "birth_year" in form.fields:
-                new_age = _age_now(response)
-                years = SectionForm(instrument=instrument, section=RESIDENCE_SECTION, lang=lang, age=new_age).years
-                codes = list(instrument.section(RESIDENCE_SECTION).items)
-                response_drop_years_not_asked(response_id=response.pk, years_asked=years, codes=codes)
-            if next_section == REVIEW:
-                return redirect("surveys:review")
-            return redirect("surveys:section", section=next_section)
+        return _section_save(request, response, instrument, section, age)
+    form = SectionForm(initial=response.answers, instrument=instrument, section=section, lang=_lang(request, response), age=age)
+    return _section_page(request, response, instrument, form, shown=form.shown(response.answers), revision=response.revision)
+
+
+def _section_save(request, response, instrument, section, age):
+    """Save a page: only the answers changed on it; a language switch saves without validation."""
+    switch_to = request.POST.get("lang")
+    switch_to = switch_to if switch_to in LANGUAGES else None
+    lang = _lang(request, response)
+    form_kwargs = {"instrument": instrument, "section": section, "lang": lang, "age": age}
+    data = _with_same_as_previous(request.POST, SectionForm(**form_kwargs).years)
+    form = SectionForm(data, **form_kwargs)
+    posted_shown = decode_shown(request.POST.get("shown"))
+    posted_revision = _int_or_none(request.POST.get("revision"))
+    valid = form.is_valid()
+    if not valid and not switch_to:
         messages.error(request, _("Please check the answers marked below."))
+        return _section_page(request, response, instrument, form, shown=posted_shown, revision=posted_revision, status=400)
+    if switch_to:
+        lang = switch_to
+        request.session[SESSION_LANG] = lang
+        _activate(request, lang)
+    sections = _sections(instrument)
+    position = sections.index(section)
+    if switch_to:
+        next_section = section
+    elif "back" in request.POST and position > 0:
+        next_section = sections[position - 1]
     else:
-        form = SectionForm(initial=response.answers, **form_kwargs)
+        next_section = (sections + [REVIEW])[position + 1]
+    try:
+        saved = response_save_page(
+            response_id=response.pk,
+            section=section,
+            answers=form.answers() if valid else form.valid_answers(),
+            shown=posted_shown or {},  # a page that says nothing of what it showed clears nothing
+            revision=posted_revision,
+            order=[*sections, REVIEW],
+            lang=lang,
+            next_section=next_section,
+            active_seconds=_int_or_none(request.POST.get("active_seconds")),
+            device=_device(request),
+        )
+    except ResponseClosed:
+        messages.warning(request, _("Your answers were already submitted, so this page was not saved."))
+        return redirect("surveys:done")
+    if saved.conflicts:
+        return _conflict_page(request, saved, instrument, section)
+    if next_section == REVIEW:
+        return redirect("surveys:review")
+    return redirect("surveys:section", section=next_section)
+
+
+def _conflict_page(request, saved, instrument, section):
+    """Both answers, side by side, for each item another device changed meanwhile: the student chooses."""
+    response = saved.response
+    lang = _lang(request, response)
+    age = _age_now(response)
+    mine = {code: values[0] for code, values in saved.conflicts.items()}
+    form = SectionForm(initial={**response.answers, **mine}, instrument=instrument, section=section, lang=lang, age=age)
+    form.mark_conflicts(saved.conflicts)
+    return _section_page(
+        request, response, instrument, form, shown=form.shown(response.answers), revision=response.revision, status=409
+    )
+
+
+def _section_page(request, response, instrument, form, *, shown, revision, status=200):
+    section = form.section.code
     template = "student/residence.html" if section == RESIDENCE_SECTION else "student/section.html"
     context = _context(
         request,
         response,
         instrument,
         form=form,
-        section=instrument.section(section),
+        section=form.section,
         section_code=section,
-        is_first=section == sections[0],
+        is_first=section == _sections(instrument)[0],
+        shown=encode_shown(shown) if shown is not None else "",
+        revision="" if revision is None else revision,
+        has_conflicts=any(getattr(form[code], "conflict", None) for code in form.fields),
+        page_form="page-form",
     )
-    return render(request, template, context, status=400 if form.errors else 200)
+    return render(request, template, context, status=status)
+
+
+def _device(request) -> str:
+    """A random id of this browser's session, recorded with each answer written (never the address)."""
+    if SESSION_DEVICE not in request.session:
+        request.session[SESSION_DEVICE] = secrets.token_hex(8)
+    return request.session[SESSION_DEVICE]
 
 
 def _int_or_none(value) -> int | None:
@@ -263,6 +339,7 @@ def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict
     return rows
 
 
+@script_navigation
 @require_http_methods(["GET", "POST"])
 @student_view
 def review(request, response, instrument):
@@ -296,6 +373,7 @@ def done(request, response, instrument):
     return render(request, "student/done.html", context)
 
 
+@script_navigation
 @require_POST
 def stop(request: HttpRequest) -> HttpResponse:
     """The right to stop: leave now; the answers given so far are kept and can be resumed with the code."""
@@ -308,6 +386,7 @@ def stop(request: HttpRequest) -> HttpResponse:
     return redirect("surveys:entry")
 
 
+@script_navigation
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     lang = request.POST.get("lang")

@@ -39,8 +39,10 @@
     });
   }
 
-  // A page restored by the browser's back button can be sent again.
-  window.addEventListener("pageshow", function () {
+  // Back and Forward show what the server holds, never a stale copy: a page the browser
+  // kept in its back-forward cache is loaded again (the pages are also sent no-store).
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { window.location.reload(); return; }
     document.querySelectorAll("form").forEach(function (form) {
       delete form.dataset.sending;
       form.querySelectorAll("[data-once]").forEach(function (button) { button.disabled = false; });
@@ -95,11 +97,17 @@
     attempt = attempt || 0;
     var data = new FormData(form);
     if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
-    fetch(form.getAttribute("action") || window.location.href, {
-      method: "POST", body: data, credentials: "same-origin", redirect: "follow"
+    var action = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action") || window.location.href;
+    fetch(action, {
+      method: "POST", body: data, credentials: "same-origin", redirect: "follow",
+      headers: { "X-Questionnaire-Script": "1" }
     }).then(function (response) {
       if (response.status >= 500 || response.status === 429) { throw new Error(String(response.status)); }
-      if (response.redirected) { window.location.replace(response.url); return; }
+      // Saved: go to the next page as the no-script form does (Post/Redirect/Get), one
+      // history entry per page, so that Back and Forward move between pages.
+      var next = response.headers.get("X-Location");
+      if (response.status === 204 && next) { window.location.assign(next); return; }
+      if (response.redirected) { window.location.assign(response.url); return; }
       return response.text().then(function (html) {
         document.open(); document.write(html); document.close();
       });
