@@ -130,9 +130,11 @@ def test_codebook_and_bundle_carry_labels_flow_version_and_fingerprint(reference
     bundle = bundle_write(result, tmp_path / "b.zip", "clean")
     with zipfile.ZipFile(bundle) as archive:
         assert sorted(archive.namelist()) == [
-            "clean.dta", "clean_codebook.csv", "clean_codebook.html", "clean_flow.csv", "clean_load.R", "clean_load.do",
-            "datapackage.json",
+            "clean.dta", "clean_codebook.css", "clean_codebook.csv", "clean_codebook.html", "clean_flow.csv", "clean_load.R",
+            "clean_load.do", "datapackage.json",
         ]
+        html = archive.read("clean_codebook.html").decode()
+        assert '<link rel="stylesheet" href="clean_codebook.css">' in html and "<style" not in html
 
 
 def test_excel_export_streams_rows_with_labels_and_flow(reference_wave, tmp_path):
