@@ -65,7 +65,7 @@ def run_reproduction_report(request, pk: int):
                 "headers": headers(),
                 "lines": report_lines(reproduction),
                 "report_language": language,
-                "languages": LANGUAGES,
+                "report_languages": LANGUAGES,
             },
         )
     if request.GET.get("download"):
