@@ -203,6 +203,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_ROUTES = {
     "analysis.tasks.analysis_run_task": {"queue": "analysis"},
+    "analysis.tasks.prune_superseded_assignments": {"queue": "analysis"},  # bulk deletes: never ahead of an alert
     "analysis.tasks.*": {"queue": "interactive"},  # the periodic check only starts runs
     "exports.tasks.*": {"queue": "interactive"},
     "schools.tasks.*": {"queue": "interactive"},

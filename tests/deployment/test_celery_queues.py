@@ -17,7 +17,7 @@ INTERACTIVE = [
     "exports.tasks.export_jobs_cleanup_task",
     "analysis.tasks.rebuild_changed_waves",
 ]
-ANALYSIS = ["analysis.tasks.analysis_run_task"]
+ANALYSIS = ["analysis.tasks.analysis_run_task", "analysis.tasks.prune_superseded_assignments"]
 
 
 @pytest.fixture(autouse=True, scope="module")
