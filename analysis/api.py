@@ -37,6 +37,10 @@ class AnalysisRunPartSerializer(serializers.Serializer):
     message = serializers.CharField(allow_blank=True)
 
 MODELS = ["A", "B", "both"]
+WAVE_ID_PARAMETERS = [
+    OpenApiParameter("wave_id", int, description="the wave's id (required)"),
+    OpenApiParameter("wave", int, description=deprecated("wave_id")),
+]
 
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
@@ -224,25 +228,13 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         run = analysis_run_unpin(run=self.get_object())
         return Response(AnalysisRunSerializer(run, context=self.get_serializer_context()).data)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("wave_id", int, description="the wave's id (required)"),
-            OpenApiParameter("wave", int, description=deprecated("wave_id")),
-        ],
-        responses=AnalysisRunDetailSerializer,
-    )
+    @extend_schema(parameters=WAVE_ID_PARAMETERS, responses=AnalysisRunDetailSerializer)
     @action(detail=False, pagination_class=None, filter_backends=[])
     def current(self, request):
         """The run in use for ``?wave_id=``: its pinned run, else its latest succeeded run (404 when none)."""
         return self._current(request, run_in_use)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("wave_id", int, description="the wave's id (required)"),
-            OpenApiParameter("wave", int, description=deprecated("wave_id")),
-        ],
-        responses=AnalysisRunDetailSerializer,
-    )
+    @extend_schema(parameters=WAVE_ID_PARAMETERS, responses=AnalysisRunDetailSerializer)
     @action(detail=False, pagination_class=None, filter_backends=[])
     def latest(self, request):
         """The latest succeeded run of ``?wave_id=`` (404 when none), pinned or not."""

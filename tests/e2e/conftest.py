@@ -162,6 +162,22 @@ def _serve_production(django_db_blocker, tmp_path_factory, extra_env: dict):
             process.kill()
 
 
+@pytest.fixture
+def staff(browser, production_server):
+    """Open a staff member's browser, signed in, on the production server: ``staff(user, **options)``."""
+    from tests.e2e.staff import StaffBrowser  # staff.py reads this module's secret key and CSP watcher
+
+    opened = []
+
+    def open_as(user, **options):
+        opened.append(StaffBrowser(browser, production_server, user, **options))
+        return opened[-1]
+
+    yield open_as
+    for staff_browser in opened:
+        staff_browser.close()
+
+
 def csp_violations(page) -> list[str]:
     """Start recording the page's Content Security Policy violations; returns the live list.
 

@@ -9,24 +9,13 @@ from django.urls import reverse
 from analysis.models import AnalysisRun
 from schools.models import Role
 from surveys.models import Wave
-from tests.e2e.staff import StaffBrowser, page_width
+from tests.e2e.staff import page_width
 from tests.factories import MembershipFactory, UserFactory
 from tests.paths import REFERENCE_DIR
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def researcher_browser(browser, production_server):
-    opened = []
-
-    def open_as(user, **options):
-        opened.append(StaffBrowser(browser, production_server, user, **options))
-        return opened[-1]
-
-    yield open_as
-    for staff_browser in opened:
-        staff_browser.close()
 
 
 @pytest.fixture
@@ -39,8 +28,8 @@ def analysed(transactional_db):
     return {"wave": wave, "run": AnalysisRun.objects.get(wave=wave), "researcher": researcher}
 
 
-def test_research_pages(analysed, researcher_browser, shoot):
-    staff = researcher_browser(analysed["researcher"])
+def test_research_pages(analysed, staff, shoot):
+    staff = staff(analysed["researcher"])
     wave, run = analysed["wave"], analysed["run"]
     staff.visit(reverse("exports:waves"), expect="2021-01")
     staff.visit(reverse("exports:form", args=[wave.pk]), expect="2021-01", shoot=shoot, step="export-form")
@@ -76,9 +65,9 @@ def test_research_pages(analysed, researcher_browser, shoot):
     assert staff.violations == {"desktop": [], "phone": []}
 
 
-def test_api_docs(transactional_db, researcher_browser, shoot):
+def test_api_docs(transactional_db, staff, shoot):
     researcher = MembershipFactory(role=Role.RESEARCHER, user=UserFactory(username="researcher")).user
-    staff = researcher_browser(researcher)
+    staff = staff(researcher)
     staff.visit("/api/v1/docs/")
     for name, page in staff.pages.items():  # the start-up script (a file) ran and drew the operations
         page.wait_for_selector(".swagger-ui .opblock", timeout=90_000)

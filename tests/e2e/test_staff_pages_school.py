@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from schools.models import Alert, Role
 from surveys.models import Respondent, Response
-from tests.e2e.staff import StaffBrowser
 from tests.factories import (
     AccessCodeFactory,
     MembershipFactory,
@@ -61,17 +60,6 @@ def school(transactional_db):
             "alert": alert, "users": users}
 
 
-@pytest.fixture
-def staff(browser, production_server):
-    opened = []
-
-    def open_as(user, **options):
-        opened.append(StaffBrowser(browser, production_server, user, **options))
-        return opened[-1]
-
-    yield open_as
-    for staff_browser in opened:
-        staff_browser.close()
 
 
 def test_teacher_pages(school, staff, shoot):
