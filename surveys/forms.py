@@ -7,9 +7,12 @@ depends on) are required; every other item may be skipped, as the assent
 screen promises.
 """
 
+import copy
 import json
+import weakref
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from scoring.instrument import RESIDENCE_PERSONS, Instrument, Variable
@@ -35,6 +38,29 @@ class AccessCodeForm(forms.Form):
 
 class AssentForm(forms.Form):
     agree = forms.BooleanField(label=_("I understand and want to take part"), required=True)
+
+
+def page_item_codes(instrument: Instrument, section: str, age: int | None) -> list[str]:
+    """The items a page shows: all of its section's, but only the years lived in the residence history."""
+    items = instrument.section(section).items
+    if section != RESIDENCE_SECTION:
+        return list(items)
+    years = instrument.residence_years_asked(age)
+    return [code for code in items if _residence_year(code) in years]
+
+
+# Per instrument object (an instrument is built once per process and version): (code, required, lang) -> field.
+_prototypes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _field_prototype(instrument: Instrument, code: str, required: bool, lang: str) -> forms.Field:
+    """Built once per instrument and language: each form gets a deep copy, as Django copies a form's base fields."""
+    built = _prototypes.setdefault(instrument, {})
+    key = (code, required, lang)
+    if key not in built:
+        with translation.override(lang):  # the error messages are kept: in the page's language, whatever is active
+            built[key] = _field_for(instrument[code], required, lang)
+    return built[key]
 
 
 def _field_for(variable: Variable, required: bool, lang: str) -> forms.Field:
@@ -73,10 +99,8 @@ class SectionForm(forms.Form):
         self.age = age
         self.years = instrument.residence_years_asked(age) if section == RESIDENCE_SECTION else range(0)
         required = set(ROUTING_ITEMS) | instrument.steering_items
-        for code in self.section.items:
-            if section == RESIDENCE_SECTION and _residence_year(code) not in self.years:
-                continue
-            self.fields[code] = _field_for(instrument[code], code in required, lang)
+        for code in page_item_codes(instrument, section, age):
+            self.fields[code] = copy.deepcopy(_field_prototype(instrument, code, code in required, lang))
 
     def clean(self):
         cleaned = super().clean()

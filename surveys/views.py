@@ -30,7 +30,7 @@ from .entry import (
     student_session_response,
     student_session_start,
 )
-from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm, decode_shown, encode_shown
+from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm, decode_shown, encode_shown, page_item_codes
 from .instruments import instrument_for
 from .models import Response
 from .services import (
@@ -324,8 +324,7 @@ def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict
     age = _age_now(response)
     rows = []
     for section in instrument.sections:
-        form = SectionForm(instrument=instrument, section=section.code, lang=lang, age=age)
-        asked = [code for code in form.fields if instrument[code].is_asked(response.answers, age)]
+        asked = [code for code in page_item_codes(instrument, section.code, age) if instrument[code].is_asked(response.answers, age)]
         answered = [code for code in asked if code in response.answers]
         rows.append(
             {
