@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -155,6 +156,75 @@ def percentile(values, q):
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
+def production_environment() -> dict:
+    """The production settings on 127.0.0.1 (no TLS), against DATABASE_URL, CACHE_URL and CELERY_BROKER_URL."""
+    return {
+        **os.environ,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loadtest"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "load-test-only-" + "x" * 40),
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CACHE_URL": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/1"),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+    }
+
+
+def prepare_study(students: int) -> tuple[dict, int, list[str]]:
+    """The environment, and a fresh study's wave and access codes in the (created, migrated) database."""
+    env = production_environment()
+    os.environ.update(env)
+    ensure_database(env["DATABASE_URL"])
+    wave_id, codes = prepare(students)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    return env, wave_id, codes
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int):
+    """The production web server on a free port, as the Procfile starts it; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--preload", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a loaded machine: the figures are measured already
+            server.kill()
+            server.wait()
+
+
+def database_check(wave_id: int, students: int, done: int) -> bool:
+    """Print and return whether every submission is stored exactly once, scored, with exactly the answers sent."""
+    from surveys.models import Response, Score
+
+    submitted = Response.objects.filter(wave_id=wave_id, status=Response.Status.SUBMITTED)
+    rows = submitted.count()
+    scored = Score.objects.filter(response__wave_id=wave_id).count()
+    distinct = submitted.values("respondent_id").distinct().count()
+    expected = {code: int(value) for _, answers in page_posts() for code, value in answers.items()}
+    exact = sum(answers == expected for answers in submitted.values_list("answers", flat=True))
+    print(f"database: {rows} submitted responses for {distinct} students ({students} expected), {scored} scored, "
+          f"{exact} with exactly the answers sent")
+    ok = rows == distinct == scored == exact == students == done
+    print("CHECK", "PASSED: every submission stored exactly once and scored" if ok else "FAILED")
+    return ok
+
+
 def main() -> None:
     import logging
 
@@ -169,45 +239,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread, 4 threads each)")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loadtest")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "load-test-only-" + "x" * 40),
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CACHE_URL": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/1"),
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
-    }
-    os.environ.update(env)
-    ensure_database(url)
-    wave_id, codes = prepare(args.students)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--preload", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-         "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    env, wave_id, codes = prepare_study(args.students)
+    with gunicorn(env, args.workers) as base:
         print(f"{len(codes)} students, {args.concurrency} at a time, think {args.think[0]}-{args.think[1]} s, gunicorn {args.workers}x4 threads")
-        stats, done, elapsed = asyncio.run(run(f"http://127.0.0.1:{port}", codes, args.concurrency, tuple(args.think)))
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:  # a loaded machine: the figures are measured already
-            server.kill()
-            server.wait()
+        stats, done, elapsed = asyncio.run(run(base, codes, args.concurrency, tuple(args.think)))
 
     requests = sum(len(values) for values in stats.latency.values())
     print(f"\n{requests} requests in {elapsed:.1f} s: {requests / elapsed:.1f} requests/s, {done / elapsed * 60:.0f} submissions/min")
@@ -218,20 +253,7 @@ def main() -> None:
     saves = [v for label, values in stats.latency.items() if label.startswith("save ") for v in values]
     print(f"{'all page saves':<28}{len(saves):>7}{percentile(saves, 50) * 1000:>9.0f}{percentile(saves, 95) * 1000:>9.0f}{percentile(saves, 99) * 1000:>9.0f}")
     print(f"errors (retried): {dict(stats.errors) or 0}")
-
-    from surveys.models import Response, Score
-
-    submitted = Response.objects.filter(wave_id=wave_id, status=Response.Status.SUBMITTED)
-    rows = submitted.count()
-    scored = Score.objects.filter(response__wave_id=wave_id).count()
-    distinct = submitted.values("respondent_id").distinct().count()
-    expected = {code: int(value) for _, answers in page_posts() for code, value in answers.items()}
-    exact = sum(answers == expected for answers in submitted.values_list("answers", flat=True))
-    print(f"database: {rows} submitted responses for {distinct} students ({len(codes)} expected), {scored} scored, "
-          f"{exact} with exactly the answers sent")
-    ok = rows == distinct == scored == exact == len(codes) == done
-    print("CHECK", "PASSED: every submission stored exactly once and scored" if ok else "FAILED")
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if database_check(wave_id, len(codes), done) else 1)
 
 
 if __name__ == "__main__":
