@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from surveys.dispatch import enqueue
 from surveys.models import AccessCode, Respondent, Response, SchoolClass, Wave
+from surveys.scores import waves_data_changed
 from surveys.services_codes import access_code_reissue, access_codes_issue
 
 from .models import Alert, AlertFollowUp, AuditEvent, GuardianConsent, Membership, Role, SafeguardingRule
@@ -376,10 +377,11 @@ def respondent_answers_delete(*, actor, respondent: Respondent) -> int:
     if respondent.withdrawn_at is None:
         raise NotAllowed("only a withdrawn respondent's answers can be deleted")
     responses = Response.objects.filter(respondent=respondent)
-    waves = list(responses.values_list("wave__code", flat=True))
+    rows = list(responses.values_list("wave_id", "wave__code"))
+    waves = [code for _, code in rows]
     deleted = len(waves)
     responses.delete()
-    Wave.objects.filter(code__in=waves, study=respondent.study).update(data_changed_at=timezone.now())
+    waves_data_changed(wave_ids=[wave_id for wave_id, _ in rows])
     audit_record(
         actor=actor,
         action="respondent.answers_delete",
