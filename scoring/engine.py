@@ -47,6 +47,7 @@ such case (each is covered by ``tests/scoring/test_engine.py``):
 
 from __future__ import annotations
 
+import enum
 import weakref
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ __all__ = [
     "SCORED_CODES",
     "WAVE_CODES",
     "flag_speeding",
+    "median_duration",
     "score_frame",
     "score_wave",
     "scored_codes",
@@ -480,20 +482,39 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     return pd.DataFrame(columns, index=answers.index, columns=plan.out_codes)
 
 
-def flag_speeding(duration_s: pd.Series) -> pd.Series:
-    """1 when ``duration_s`` is below one third of the median of the given durations.
+class _Median(enum.Enum):
+    OF_THE_SERIES = "of the series"
 
-    The median is over the non-missing durations of the series (one wave);
-    a missing duration is never speeding. Returns ``Int64`` 0/1 with the
+
+OF_THE_SERIES = _Median.OF_THE_SERIES
+"""``flag_speeding``'s default: compare with the median of the durations given (one whole wave)."""
+
+
+def median_duration(duration_s) -> float | None:
+    """The median of the non-missing durations (seconds), None when none is known: what ``flag_speeding`` compares with."""
+    d = pd.to_numeric(pd.Series(duration_s, dtype="object"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = d[~np.isnan(d)]
+    return float(np.median(finite)) if finite.size else None
+
+
+def flag_speeding(duration_s: pd.Series, median: float | None | _Median = OF_THE_SERIES) -> pd.Series:
+    """The speeding rule: 1 when ``duration_s`` is below one third of the wave's median duration.
+
+    ``median`` is the wave's median duration (:func:`median_duration` of all
+    its durations, e.g. read once before a wave is streamed in chunks); by
+    default it is the median of the non-missing durations given, which must
+    then be the whole wave. A missing duration is never speeding, and with no
+    median (no duration known) nothing is. Returns ``Int64`` 0/1 with the
     series' index.
     """
     d = pd.to_numeric(pd.Series(duration_s), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    finite = d[~np.isnan(d)]
-    if finite.size == 0:
+    if median is OF_THE_SERIES:
+        median = median_duration(d)
+    if median is None:
         flags = np.zeros(len(d), dtype=bool)
     else:
         with np.errstate(invalid="ignore"):
-            flags = d < np.median(finite) / 3
+            flags = d < median / 3
     index = duration_s.index if isinstance(duration_s, pd.Series) else None
     return pd.Series(_flag_array(flags), index=index, name="flag_speeding")
 
