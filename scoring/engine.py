@@ -54,7 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scoring.instrument import RESIDENCE_PERSONS, RESIDENCE_YEARS, Instrument, default_instrument
+from scoring.alphabet import LB1, LB2, MG, NM, SEQUENCE_YEARS, mig_column, mig_columns
+from scoring.instrument import COMPOSITE_SCALES, RESIDENCE_PERSONS, RESIDENCE_YEARS, Instrument, default_instrument
 
 __all__ = [
     "NOT_SCORED",
@@ -77,20 +78,15 @@ WAVE_CODES = ["flag_speeding"]
 
 # Residence option codes (see the options of res_* in the dictionary).
 INSIDE, OUTSIDE, DONT_REMEMBER, DISRUPTION = 1, 2, 8, 9
-# Migration status codes (options of mig_XX): NM, MG, LB1, LB2.
-NM, MG, LB1, LB2 = 1, 2, 3, 4
 # A scale or subscale is scored when answered * DEN >= items * NUM (80 %).
 COVERAGE_NUM, COVERAGE_DEN = 4, 5
 # Composite RSCA scores pool the items of these subscales ("rsca" pools every rsca_* subscale).
 RSCA_PREFIX = "rsca_"
-POOLED = {
-    "rsca_indiv": ("rsca_goal", "rsca_affect", "rsca_positive"),
-    "rsca_support": ("rsca_family", "rsca_help"),
-}
+POOLED = {name: parts for name, parts in COMPOSITE_SCALES.items() if all(part.startswith(RSCA_PREFIX) for part in parts)}
 # Scales scored as a sum prorated from the mean of answered items (n_items x mean).
 PRORATED_SUM_SCALES = ("dep",)
 # pcr = pcr_father + pcr_mother when both exist.
-PCR_PARTS = ("pcr_father", "pcr_mother")
+PCR_PARTS = COMPOSITE_SCALES["pcr"]
 # Collapsed education: 1-2 -> 1 (primary or less), 3 -> 2 (junior high), 4-5 -> 3 (senior high+).
 EDU3 = {"father_edu3": "father_edu", "mother_edu3": "mother_edu"}
 EDU3_MAP = np.array([np.nan, 1, 1, 2, 3, 3], dtype=float)  # indexed by the 1-5 code
@@ -158,7 +154,7 @@ def _build_plan(instrument: Instrument) -> _Plan:
     out_codes = scored_codes(instrument)
     item_scales = {v.scale for v in instrument.items if v.scale}
     known = {"age", "mig_seq", "migration_now", "rsca", "pcr", "only_child", "health_good", *EDU3, *POOLED}
-    known |= {f"mig_{year:02d}" for year in RESIDENCE_YEARS}
+    known |= set(mig_columns())
     known |= set(FLAGS)
     unknown = [c for c in out_codes if c not in known and c not in item_scales]
     if unknown:
@@ -211,7 +207,7 @@ def _build_plan(instrument: Instrument) -> _Plan:
         t = instrument[code].type
         dtypes[code] = "float64" if t == "float" else "object" if t == "string" else "Int64"
 
-    mig_var = instrument[f"mig_{RESIDENCE_YEARS[0]:02d}"]
+    mig_var = instrument[mig_column(SEQUENCE_YEARS[0])]
     labels = np.array([None] * (max(mig_var.option_codes) + 1), dtype=object)
     for option in mig_var.options:
         labels[option.code] = option.label["en"].split()[0]  # "NM non-migrant" -> "NM"
@@ -416,7 +412,7 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     ).astype(float)
     status[~defined] = np.nan
     for j, y in enumerate(RESIDENCE_YEARS):
-        out[f"mig_{y:02d}"] = status[j]
+        out[mig_column(y)] = status[j]
     all_defined = defined.all(axis=0)
     seq = np.full(n, None, dtype=object)
     if all_defined.any():

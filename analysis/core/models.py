@@ -20,18 +20,13 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from scoring.alphabet import MIGRATION_STATUSES
 from scoring.instrument import default_instrument
 
 CONSTANT = "constant"
 CLUSTER_COLUMN = "traj_label"
-CLUSTER_REFERENCE = "non-migration"
-CLUSTER_ORDER = (
-    "non-migration",
-    "migration",
-    "left-behind by single parent",
-    "left-behind by both parents",
-    "transition",
-)
+CLUSTER_REFERENCE = MIGRATION_STATUSES.by_short("NM").name  # non-migration
+CLUSTER_ORDER = MIGRATION_STATUSES.cluster_names
 ALIAS_TOLERANCE = 1e-7  # R's lm.fit tol: a column is aliased below this relative residual norm
 # Standard errors besides the classical ones: heteroskedasticity-consistent HC1 and clustered by school,
 # both with the small-sample factors of R's sandwich (vcovHC(type = "HC1"), vcovCL's defaults).

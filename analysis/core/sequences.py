@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_STATES = 4
-STATUS_LABELS = ("NM", "MG", "LB1", "LB2")
+from scoring.alphabet import MIGRATION_STATUSES
+
+N_STATES = len(MIGRATION_STATUSES)
+STATUS_LABELS = MIGRATION_STATUSES.shorts
 SEQUENCE_LENGTH = 12
 
 

@@ -55,20 +55,15 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from scoring.alphabet import MIGRATION_STATUSES, SEQUENCE_YEARS
 from scoring.instrument import Instrument, default_instrument
 
-YEARS = 12
+YEARS = len(SEQUENCE_YEARS)
 PERSONS = ("child", "father", "mother")
 
 #: Study A trajectory patterns (latent), in status-code order, and shares.
-PATTERNS = ("NM", "MG", "LB1", "LB2", "TR")
-PATTERN_LABELS = (
-    "non-migration",
-    "migration",
-    "left-behind by single parent",
-    "left-behind by both parents",
-    "transition",
-)
+PATTERNS = (*MIGRATION_STATUSES.shorts, "TR")
+PATTERN_LABELS = MIGRATION_STATUSES.cluster_names
 PATTERN_SHARES = (0.5014, 0.1092, 0.1032, 0.0942, 0.1921)
 
 #: Share of rows given each (disjoint) fault when ``faults=True``.

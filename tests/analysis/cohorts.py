@@ -13,6 +13,9 @@ from analysis.core.sequences import DistinctSequences, distinct_sequences
 from analysis.core.synthetic import synthetic_cohort
 from scoring.cleaning import clean
 from scoring.engine import score_wave
+from scoring.instrument import default_instrument
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def _cohort(sequences: np.ndarray) -> Cohort:
 def analytic_cohort(n: int, seed: int) -> Cohort:
     """Study A's analytic sample of a synthetic wave of ``n`` questionnaires (scored and cleaned)."""
     raw = synthetic_cohort(n, seed=seed)
-    frame = analysis_frame(raw.join(score_wave(raw)))
+    frame = analysis_frame(raw.join(score_wave(raw)), BUNDLED)
     _, sequences = analytic_sequences(frame, clean(frame).mask)
     return _cohort(sequences)
 
