@@ -23,11 +23,11 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Callable
 
 import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded

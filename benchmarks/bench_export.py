@@ -18,6 +18,7 @@ not depend on the number of rows). No assertion: figures for the record only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -112,10 +113,8 @@ def _status_mb(field: str) -> float:
 
 
 def _reset_peak() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-    except OSError:
-        pass
 
 
 def run_one(fmt: str, wave_code: str, out_dir: Path) -> dict:

@@ -50,6 +50,7 @@ from __future__ import annotations
 import enum
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,7 @@ class _Plan:
     covariate_scores: list
 
 
-_PLANS: "weakref.WeakKeyDictionary[Instrument, _Plan]" = weakref.WeakKeyDictionary()
+_PLANS: weakref.WeakKeyDictionary[Instrument, _Plan] = weakref.WeakKeyDictionary()
 
 
 def scored_codes(instrument: Instrument | None = None) -> list[str]:
@@ -243,7 +244,7 @@ _BLOCK_ROWS = 2048
 
 
 def _textual(dtype) -> bool:
-    return dtype == object or dtype == bool or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
+    return dtype in (object, bool) or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
 def _values(answers: pd.DataFrame, plan: _Plan) -> np.ndarray:
@@ -376,7 +377,7 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     def item(code: str) -> np.ndarray:
         return x[col[code]]
 
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
 
     # age: completed years from (birth_year, birth_month, 1) to the local submission date;
     # the day of birth is the 1st, so only the local year and month of submission matter.

@@ -167,6 +167,9 @@ class Instrument:
     def __contains__(self, code: str) -> bool:
         return code in self._by_code
 
+    def get(self, code: str, default: Variable | None = None) -> Variable | None:
+        return self._by_code.get(code, default)
+
     def text(self, key: str, lang: str, default: str = "") -> str:
         """A free-standing text of the wording file (help, page titles...)."""
         entry = self._texts.get(key, {})

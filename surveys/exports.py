@@ -445,7 +445,7 @@ def local_naive_times(column: pd.Series) -> np.ndarray:
 
 class _CsvWriter:
     def __init__(self, path: Path, specs: list[ColumnSpec], options: ExportOptions):
-        self.handle = open(path, "w", encoding="utf-8-sig", newline="")
+        self.handle = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115  (open across write() calls; close() closes it)
         self.columns = [spec.name for spec in specs]
         self.header = True
 

@@ -165,7 +165,7 @@ def typed_for_export(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFram
     """Option codes as integers, floats as floats, strings as strings; missing stays missing."""
     typed = {}
     for code in frame.columns:
-        variable = instrument[code] if code in instrument else None
+        variable = instrument.get(code)
         column = frame[code]
         if variable is None:
             typed[code] = column

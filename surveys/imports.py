@@ -106,7 +106,7 @@ def validate_wide(frame: pd.DataFrame, instrument: Instrument, wave_code: str) -
         raw = frame[variable.code]
         numbers = pd.to_numeric(raw, errors="coerce")
         whole = numbers.notna() & (numbers % 1 == 0)
-        allowed = whole & numbers.map(lambda value: variable.allowed(int(value)) if value == value else False)
+        allowed = whole & numbers.map(lambda value, variable=variable: variable.allowed(int(value)) if value == value else False)
         errors += _errors_where(frame, (raw != "") & ~allowed, variable.code, _("not one of the allowed answers"))
     return sorted(errors, key=lambda error: (error.row, error.column))
 

@@ -71,7 +71,7 @@ def answer_changes(*, respondent, lang: str) -> list[dict]:
     sources = dict(AnswerChange.Source.choices)
     for row in rows:
         instrument = instrument_for(waves[row["response__wave_id"]].instrument)
-        variable = instrument[row["code"]] if row["code"] in instrument else None
+        variable = instrument.get(row["code"])
         row["question"] = variable.text(lang) if variable else ""
         row["old"] = _answer_text(variable, row["old_value"], lang)
         row["new"] = _answer_text(variable, row["new_value"], lang)

@@ -12,8 +12,8 @@ Plain Python: no Django import.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -520,7 +520,7 @@ def study_b_specifications() -> dict[str, tuple]:
     ``main_<code>`` (base + measure) and ``interaction_<code>`` (+ migration x measure)."""
     migration = migration_predictor()
     base = (migration, *STUDY_B_CONTROLS)
-    specifications = {"model1": (migration,), "model2": base}
+    specifications: dict[str, tuple] = {"model1": (migration,), "model2": base}
     for measure in SCHOOL_MEASURES:
         specifications[f"main_{measure.code}"] = (*base, measure)
         specifications[f"interaction_{measure.code}"] = (*base, measure, Interaction(migration, measure))

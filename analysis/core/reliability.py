@@ -121,7 +121,7 @@ def one_factor_scores(items: pd.DataFrame, *, tolerance: float = 1e-13, max_iter
     values = complete.to_numpy(dtype=float)
     correlation = np.corrcoef(values, rowvar=False)
     communality = 1 - 1 / np.diag(np.linalg.inv(correlation))  # squared multiple correlations
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007  (the count is reported after the loop)
         reduced = correlation.copy()
         np.fill_diagonal(reduced, communality)
         eigenvalues, eigenvectors = np.linalg.eigh(reduced)

@@ -292,7 +292,7 @@ def synthetic_cohort(
     return frame
 
 
-def synthetic_cohort_with_truth(
+def synthetic_cohort_with_truth(  # noqa: C901  (one generative story told in order; split, a dozen arrays would pass between the parts)
     n: int,
     *,
     seed: int = 0,
@@ -560,10 +560,10 @@ def synthetic_cohort_with_truth(
             now[rows_d[pick]] = False  # a parent who died / left is not "working away" now
         # do not remember: one answer in years 1-4
         rows_u = np.flatnonzero(fault == 2)
-        who = r_fault.integers(0, 3, len(rows_u))
+        person_u = r_fault.integers(0, 3, len(rows_u))
         year = np.minimum(r_fault.integers(0, 4, len(rows_u)), n_asked[rows_u] - 1)
         for k, person in enumerate(PERSONS):
-            sel = who == k
+            sel = person_u == k
             residence[person][rows_u[sel], year[sel]] = unknown_code
         # straight-lining: all 27 RSCA answers identical
         rows_s = np.flatnonzero(fault == 3)

@@ -114,7 +114,8 @@ def cluster_name(shares: pd.Series) -> str:
 
 def name_clusters(state_shares: pd.DataFrame) -> dict[int, str]:
     """Names in cluster-number order; a repeated name gets " 2", " 3", ..."""
-    names, seen = {}, {}
+    names: dict[int, str] = {}
+    seen: dict[str, int] = {}
     for cluster, shares in state_shares.iterrows():
         base = cluster_name(shares)
         seen[base] = seen.get(base, 0) + 1

@@ -1,7 +1,7 @@
 """Generated cohorts for the R-oracle tests: the pipeline's own steps from questionnaires to distances."""
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ def _cohort(sequences: np.ndarray) -> Cohort:
     return Cohort(sequences, distinct, om_distances(distinct.sequences, costs, default_indel(costs)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def analytic_cohort(n: int, seed: int) -> Cohort:
     """Study A's analytic sample of a synthetic wave of ``n`` questionnaires (scored and cleaned)."""
     raw = synthetic_cohort(n, seed=seed)
@@ -44,7 +44,7 @@ def analytic_cohort(n: int, seed: int) -> Cohort:
     return _cohort(sequences)
 
 
-@lru_cache(maxsize=None)
+@cache
 def identical_groups_cohort(n_rows: int, n_distinct: int, seed: int) -> Cohort:
     """Few distinct sequences (taken from a generated wave) in large groups of identical rows
     (Zipf-like counts), rows shuffled."""

@@ -41,7 +41,7 @@ def five_correlated_items(n: int = 2000, seed: int = 3) -> pd.DataFrame:
     return pd.DataFrame(np.clip(np.round(latent * 1.1 + 3), 1, 5), columns=[f"item{i}" for i in range(1, 6)])
 
 
-@pytest.mark.parametrize("n, seed", [(3000, 11), (5000, 12)])
+@pytest.mark.parametrize(("n", "seed"), [(3000, 11), (5000, 12)])
 def test_tatt_scores_equal_psych_fa(n, seed):
     require_r("psych")
     frame = analytic_cohort(n, seed)

@@ -133,7 +133,7 @@ def test_both_studies_on_a_synthetic_wave_scored_by_the_engine(fake_clustering):
 
 
 def test_unknown_study_is_refused(cohort):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="study must be one of"):
         run_analysis(cohort, instrument=BUNDLED, study="C")
 
 

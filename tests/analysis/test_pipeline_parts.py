@@ -109,7 +109,7 @@ def test_warnings_of_a_part_go_to_the_notes(monkeypatch, capfd):
     def warning_factor(sample, instrument):
         import warnings
 
-        warnings.warn("the factor iteration is slow", RuntimeWarning)
+        warnings.warn("the factor iteration is slow", RuntimeWarning, stacklevel=2)
         return real(sample, instrument)
 
     real = pipeline.tatt_factor_score

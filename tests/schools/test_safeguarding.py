@@ -35,7 +35,6 @@ def _run_on_commit(django_capture_on_commit_callbacks):
     """Mail goes out on commit; tests run inside a transaction, so the submission runs the callbacks itself."""
     global _capture
     _capture = django_capture_on_commit_callbacks
-    yield
 
 
 _capture = None

@@ -30,7 +30,7 @@ def test_composites_are_made_of_the_dictionarys_scales():
     item_scales = {variable.scale for variable in instrument.items if variable.scale}
     for name, parts in COMPOSITE_SCALES.items():
         assert name in instrument.derived_codes and set(parts) <= item_scales
-    assert POOLED == {"rsca_indiv": COMPOSITE_SCALES["rsca_indiv"], "rsca_support": COMPOSITE_SCALES["rsca_support"]}
+    assert {"rsca_indiv": COMPOSITE_SCALES["rsca_indiv"], "rsca_support": COMPOSITE_SCALES["rsca_support"]} == POOLED
     assert PCR_PARTS == ("pcr_father", "pcr_mother")
     assert instrument.scale_codes(TEACHER_ATTITUDE) == ("tatt1", "tatt2", "tatt3")
     assert len(instrument.scale_codes("rsca_indiv")) == 15
