@@ -270,9 +270,7 @@ def analysis_run_start(
 
 def _dispatch(run_id: int) -> None:
     """Send the run to a worker after commit; with the broker down it waits in the outbox."""
-    from .tasks import analysis_run_task
-
-    enqueue(analysis_run_task, run_id=run_id)
+    enqueue("analysis.tasks.analysis_run_task", run_id=run_id)
 
 
 def analysis_run_cancel(*, run: AnalysisRun) -> AnalysisRun:

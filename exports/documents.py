@@ -27,6 +27,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from django.template.loader import render_to_string
+
 from scoring.alphabet import MIGRATION_STATUSES, mig_columns
 from scoring.cleaning import FLOW_COLUMNS, FLOW_TYPES
 from scoring.instrument import LANGUAGES
@@ -152,8 +154,6 @@ CODEBOOK_CSS = Path(__file__).resolve().parent.parent / "static" / "exports" / "
 
 def codebook_html(result: ExportResult, stem: str = "") -> str:
     """The codebook page; its stylesheet travels beside it in the bundle (``STEM_codebook.css``), no inline style."""
-    from django.template.loader import render_to_string
-
     return render_to_string(
         "exports/codebook.html",
         {"stylesheet": f"{stem}_codebook.css" if stem else "", "meta": codebook_meta(result), "waves": result.waves, "variables": [

@@ -8,11 +8,13 @@ import logging
 import secrets
 from datetime import timedelta
 
+import django_otp
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from surveys.dispatch import enqueue
 from surveys.models import AccessCode, Respondent, Response, SchoolClass, Wave
@@ -108,9 +110,7 @@ def safeguarding_check(*, response: Response) -> Alert | None:
         return Alert.objects.get(respondent=response.respondent, wave=response.wave)
     logger.info("safeguarding alert %s raised for response %s", alert.pk, response.pk)
     # E-mail from a worker, never in the student's request; with the broker down it waits in the outbox.
-    from .tasks import alert_notify_task
-
-    enqueue(alert_notify_task, alert_id=alert.pk)
+    enqueue("schools.tasks.alert_notify_task", alert_id=alert.pk)
     return alert
 
 
@@ -444,16 +444,12 @@ def sign_in_failure_record(*, username: str, request=None) -> None:
 
 def totp_device_start(*, user):
     """The user's device being set up (unconfirmed until a first code is entered): one, reused on reload."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     return device or TOTPDevice.objects.create(user=user, name=_("authenticator app"), confirmed=False)
 
 
 def totp_device_confirm(*, request, device, token: str) -> bool:
     """Confirm a new device with its first code; the session then counts as verified (audited)."""
-    import django_otp
-
     if not device.verify_is_allowed()[0] or not device.verify_token(token):
         audit_record(actor=request.user, action="second_factor.setup_failed", target=request.user.get_username())
         return False
@@ -467,8 +463,6 @@ def totp_device_confirm(*, request, device, token: str) -> bool:
 
 def second_factor_verify(*, request, token: str) -> bool:
     """A code at sign-in, checked against the user's confirmed devices (throttled by django-otp; audited)."""
-    import django_otp
-
     device = django_otp.match_token(request.user, token)
     if device is None:
         audit_record(actor=request.user, action="sign_in.second_factor_failed", target=request.user.get_username(), details={"client": _client(request)})

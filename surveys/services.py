@@ -274,9 +274,7 @@ def response_score_safely(*, response: Response) -> None:
         response_score(response=response)
     except Exception:  # the submission is safe; scoring is retried by the worker
         logger.exception("scoring response %s failed; queued for retry", response.pk)
-        from .tasks import score_pending
-
-        enqueue(score_pending)
+        enqueue("surveys.tasks.score_pending")
 
 
 def wave_rescore(*, wave: Wave) -> int:

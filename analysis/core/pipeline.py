@@ -336,25 +336,42 @@ def empty_sample_reason(cleaning) -> str:
     return f"the cleaning kept {cleaning.analytic} of {cleaning.raw} rows"
 
 
-def _study_a(frame, instrument: Instrument, params, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
-    with stages.stage("a_cleaning", "Cleaning (Study A)"):
-        cleaning = stages.part("a_cleaning", clean, frame, cleaning_rules)
+def _cleaned(study: str, frame, cleaning_rules, stages: _Stages, result: AnalysisResult, later: list[str]):
+    """The cleaning of Study ``study`` with its flow recorded, or None (the ``later`` parts skipped) when it failed."""
+    part = f"{study.lower()}_cleaning"
+    with stages.stage(part, f"Cleaning (Study {study})"):
+        cleaning = stages.part(part, clean, frame, cleaning_rules)
     if cleaning is None:
-        stages.skip(study_a_part_names()[1:], "the cleaning failed")
+        stages.skip(later, "the cleaning failed")
+        return None
+    result.flows[study] = cleaning.flow_frame()
+    return cleaning
+
+
+def _stopped_when_empty(stages: _Stages, cleaning, rows: int, part: str, later: list[str], what: str, lacking: str) -> bool:
+    """With no rows left, record why on ``part``, skip the ``later`` parts and say so (True)."""
+    if rows:
+        return False
+    reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
+        f"none of the {cleaning.analytic} cleaned rows {lacking}"
+    )
+    stages.record(part, FAILED, f"{what}: {reason}")
+    stages.skip(later, f"{what}: {reason}")
+    return True
+
+
+def _study_a(frame, instrument: Instrument, params, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    cleaning = _cleaned("A", frame, cleaning_rules, stages, result, study_a_part_names()[1:])
+    if cleaning is None:
         return
-    result.flows["A"] = cleaning.flow_frame()
     with stages.stage("a_sequences", "Status sequences"):
         analytic, sequences = analytic_sequences(frame, cleaning.mask)
     if len(analytic) < cleaning.analytic:
         result.notes.append(
             f"{cleaning.analytic - len(analytic)} analytic rows without a complete status sequence were not clustered"
         )
-    if not len(analytic):
-        reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
-            f"none of the {cleaning.analytic} cleaned rows has all twelve statuses defined"
-        )
-        stages.record("a_cleaning", FAILED, f"no analytic rows: {reason}")
-        stages.skip(study_a_part_names()[1:], f"no analytic rows: {reason}")
+    if _stopped_when_empty(stages, cleaning, len(analytic), "a_cleaning", study_a_part_names()[1:],
+                           "no analytic rows", "has all twelve statuses defined"):
         return
     with stages.stage("a_alpha", "Reliability"):
         alpha = stages.part("a_alpha", alpha_table, analytic, instrument)
@@ -457,20 +474,13 @@ def study_b_part_names() -> list[str]:
 
 
 def _study_b(frame, instrument: Instrument, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
-    with stages.stage("b_cleaning", "Cleaning (Study B)"):
-        cleaning = stages.part("b_cleaning", clean, frame, cleaning_rules)
+    cleaning = _cleaned("B", frame, cleaning_rules, stages, result, study_b_part_names()[1:])
     if cleaning is None:
-        stages.skip(study_b_part_names()[1:], "the cleaning failed")
         return
-    result.flows["B"] = cleaning.flow_frame()
     sample = study_b_sample(frame, instrument, cleaning.mask)
     result.notes.append(f"Study B: {len(sample)} of {cleaning.analytic} cleaned rows complete on the model variables")
-    if not len(sample):
-        reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
-            f"none of the {cleaning.analytic} cleaned rows is complete on the Study B model variables"
-        )
-        stages.record("b_cleaning", FAILED, f"no rows to model: {reason}")
-        stages.skip(study_b_part_names()[1:], f"no rows to model: {reason}")
+    if _stopped_when_empty(stages, cleaning, len(sample), "b_cleaning", study_b_part_names()[1:],
+                           "no rows to model", "is complete on the Study B model variables"):
         return
     sample = sample.copy(deep=False)  # a new column, the others shared
     with stages.stage("b_factor_score", "Teacher's attitude factor score"):

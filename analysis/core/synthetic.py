@@ -273,22 +273,11 @@ def _trailing_run(away: np.ndarray, last: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- main
-def synthetic_cohort(
-    n: int,
-    *,
-    seed: int = 0,
-    wave: str = "2021-01",
-    n_schools: int = 18,
-    classes_per_school: int = 6,
-    faults: bool = True,
-    survey_date: str = "2021-01-15",
-    instrument=None,
-) -> pd.DataFrame:
-    """``n`` raw questionnaires in the canonical wide layout (see the module doc)."""
-    frame, _ = synthetic_cohort_with_truth(
-        n, seed=seed, wave=wave, n_schools=n_schools, classes_per_school=classes_per_school,
-        faults=faults, survey_date=survey_date, instrument=instrument,
-    )
+def synthetic_cohort(n: int, **options) -> pd.DataFrame:
+    """``n`` raw questionnaires in the canonical wide layout (see the module doc); ``options`` are those of
+    :func:`synthetic_cohort_with_truth` (``seed``, ``wave``, ``n_schools``, ``classes_per_school``,
+    ``faults``, ``survey_date``, ``instrument``)."""
+    frame, _ = synthetic_cohort_with_truth(n, **options)
     return frame
 
 
