@@ -1,10 +1,13 @@
-.PHONY: demo test bench loadtest
+.PHONY: demo test test-fast bench loadtest
 
 demo:  ## set everything up and run the app with a demo study
 	scripts/demo.sh
 
 test:  ## run the whole test suite
 	scripts/test.sh
+
+test-fast:  ## the daily run: no e2e, no real services, no slow analyses; every core (xdist), the test databases kept
+	TEST_DB_REUSE=1 .venv/bin/python -m pytest -p no:cacheprovider -n auto --reuse-db -m "not e2e and not services and not slow" $(ARGS)
 
 bench:  ## print the benchmark figures (see benchmarks/)
 	.venv/bin/python benchmarks/bench_scoring.py --n 100000

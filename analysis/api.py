@@ -16,8 +16,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
+from analysis.core.costs import COST_METHODS
 from analysis.core.models import ROBUST_SE
+from analysis.core.pipeline import STUDIES
 from analysis.core.psm import LINKS
+from analysis.core.trajectories import ALGORITHMS
+from analysis.core.ward import WARD_METHODS
 from config.api_errors import Conflict, ErrorSerializer
 from schools.scoping import is_study_wide
 from surveys.api import IdFilter, deprecated
@@ -36,7 +40,7 @@ class AnalysisRunPartSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "failed", "skipped"])
     message = serializers.CharField(allow_blank=True)
 
-MODELS = ["A", "B", "both"]
+MODELS = list(STUDIES)
 WAVE_ID_PARAMETERS = [
     OpenApiParameter("wave_id", int, description="the wave's id (required)"),
     OpenApiParameter("wave", int, description=deprecated("wave_id")),
@@ -113,9 +117,9 @@ class AnalysisRunStartSerializer(serializers.Serializer):
     study = serializers.ChoiceField(choices=MODELS, required=False, help_text=deprecated("models"))
     k = serializers.IntegerField(min_value=2, max_value=20, required=False, allow_null=True)
     years = serializers.CharField(required=False, default="1-12", help_text="years of life clustered, e.g. 1-12")
-    method = serializers.ChoiceField(choices=["ward.D", "ward.D2"], default="ward.D")
-    costs = serializers.ChoiceField(choices=["TRATE", "CONSTANT"], default="TRATE")
-    algorithm = serializers.ChoiceField(choices=["auto", "exact", "clara"], default="auto")
+    method = serializers.ChoiceField(choices=list(WARD_METHODS), default="ward.D")
+    costs = serializers.ChoiceField(choices=list(COST_METHODS), default="TRATE")
+    algorithm = serializers.ChoiceField(choices=list(ALGORITHMS), default="auto")
     robust_se = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ROBUST_SE)), required=False,
         help_text="standard errors besides the classical ones: HC1, cluster (by school); default both",

@@ -66,10 +66,6 @@ class AnalysisRun(models.Model):
     # Superseded and not pinned: its per-respondent rows were deleted (results and provenance stay).
     assignments_pruned_at = models.DateTimeField(_("assignments pruned at"), null=True, blank=True)
 
-    @property
-    def results(self) -> dict | None:
-        return json.loads(self.results_json) if self.results_json else None
-
     class Meta:
         verbose_name = _("analysis run")
         ordering = ["-created_at", "-id"]
@@ -85,6 +81,10 @@ class AnalysisRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.wave} ({self.status})"
+
+    @property
+    def results(self) -> dict | None:
+        return json.loads(self.results_json) if self.results_json else None
 
     @property
     def is_active(self) -> bool:

@@ -20,10 +20,12 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from scoring.alphabet import MIGRATION_STATUSES  # noqa: E402
+
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
-STATUS_CODES = (1, 2, 3, 4)
-STATUS_NAMES = ("non-migration", "migration", "left-behind by single parent", "left-behind by both parents")
-STATUS_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
+STATUS_CODES = MIGRATION_STATUSES.codes
+STATUS_NAMES = MIGRATION_STATUSES.names
+STATUS_COLOURS = MIGRATION_STATUSES.colours
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei")
 
 

@@ -23,11 +23,11 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Callable
 
 import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded
@@ -36,6 +36,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from analysis.core.costs import COST_METHODS
 from analysis.core.models import ROBUST_SE
 from analysis.core.pipeline import SEQUENCE_COLUMNS, STUDIES, run_analysis
 from analysis.core.psm import LINKS, MatchingOptions
@@ -69,7 +70,6 @@ DEFAULT_PARAMETERS = {
     "psm_ties": True,  # psmatch2's ties: equally near controls share the weight
     "psm_bootstrap": 0,  # bootstrap resamples for PSM standard errors (0: analytical SEs only)
 }
-COSTS = ("TRATE", "CONSTANT")
 MAX_BOOTSTRAP = 2000
 # A running run beats every HEARTBEAT_S from a thread of its worker; one whose
 # heartbeat is older than STALE_AFTER lost its worker (killed, out of memory).
@@ -124,8 +124,8 @@ def analysis_parameters_clean(parameters: dict | None = None) -> dict:
         raise ValueError("years must satisfy 1 <= first < last <= 12")
     if values["method"] not in WARD_METHODS:
         raise ValueError(f"method must be one of {', '.join(WARD_METHODS)}")
-    if values["costs"] not in COSTS:
-        raise ValueError(f"costs must be one of {', '.join(COSTS)}")
+    if values["costs"] not in COST_METHODS:
+        raise ValueError(f"costs must be one of {', '.join(COST_METHODS)}")
     if values["algorithm"] not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {', '.join(ALGORITHMS)}")
     robust = values["robust_se"]
@@ -270,9 +270,7 @@ def analysis_run_start(
 
 def _dispatch(run_id: int) -> None:
     """Send the run to a worker after commit; with the broker down it waits in the outbox."""
-    from .tasks import analysis_run_task
-
-    enqueue(analysis_run_task, run_id=run_id)
+    enqueue("analysis.tasks.analysis_run_task", run_id=run_id)
 
 
 def analysis_run_cancel(*, run: AnalysisRun) -> AnalysisRun:
@@ -398,7 +396,8 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
     # configured), read before them: the data read is at least that recent, and
     # a change the replica has not applied yet is stamped later (a new rebuild).
     changed_at = Wave.objects.using(settings.ANALYTICS_DATABASE).filter(pk=wave.pk).values_list("data_changed_at", flat=True).get()
-    frame = wave_frame(wave, instrument_for(wave.instrument))
+    instrument = instrument_for(wave.instrument)
+    frame = wave_frame(wave, instrument)
     if not _owned(run.pk, attempt).update(
         data_changed_at=changed_at,
         data_fingerprint=frame_fingerprint(frame),
@@ -410,6 +409,7 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
     parameters = analysis_parameters_clean(run.parameters)  # runs stored before an option existed get its default
     result = run_analysis(
         frame,
+        instrument=instrument,
         params=trajectory_params(parameters),
         cleaning_rules=parameters.get("cleaning_rules") or None,
         study=parameters["study"],

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .pinning import analysis_assignments_prune
 from .services import RunBusy, analysis_run_execute, waves_rebuild_changed
 
 SOFT_TIME_LIMIT_S = 1800
@@ -28,6 +29,4 @@ def rebuild_changed_waves() -> list[int]:
 @shared_task(ignore_result=True)
 def prune_superseded_assignments() -> dict[int, int]:
     """Periodic (django-celery-beat, daily): delete the assignments of superseded, unpinned runs."""
-    from .pinning import analysis_assignments_prune
-
     return analysis_assignments_prune()

@@ -16,6 +16,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from analysis.core.models import ROBUST_SE
+from analysis.core.pipeline import STUDIES
+from analysis.core.psm import LINKS
 from schools.scoping import is_study_wide, research_studies
 from surveys.models import Wave
 
@@ -36,13 +39,16 @@ from .selectors import (
 from .services import analysis_run_cancel, analysis_run_start
 
 PLOT_CACHE_S = 24 * 3600
+# The labels of the choices whose values the analysis core fixes (analysis.core: STUDIES, ROBUST_SE).
+STUDY_LABELS = {"both": gettext_lazy("Study A and B"), "A": gettext_lazy("Study A"), "B": gettext_lazy("Study B")}
+ROBUST_SE_LABELS = {"cluster": gettext_lazy("clustered by school"), "HC1": gettext_lazy("heteroskedasticity-robust (HC1)")}
 SEQUENCE_PLOTS = ("sequence_index", "state_distribution")
 
 
 class RunStartForm(forms.Form):
     study = forms.ChoiceField(
         label=gettext_lazy("Models"),
-        choices=[("both", gettext_lazy("Study A and B")), ("A", gettext_lazy("Study A")), ("B", gettext_lazy("Study B"))],
+        choices=[(study, STUDY_LABELS[study]) for study in sorted(STUDIES, key=lambda study: study != "both")],
         initial="both",
     )
     k = forms.IntegerField(
@@ -55,11 +61,11 @@ class RunStartForm(forms.Form):
     )
     robust_se = forms.MultipleChoiceField(
         label=gettext_lazy("Standard errors besides the classical ones"),
-        choices=[("cluster", gettext_lazy("clustered by school")), ("HC1", gettext_lazy("heteroskedasticity-robust (HC1)"))],
+        choices=[(kind, ROBUST_SE_LABELS[kind]) for kind in sorted(ROBUST_SE, key=lambda kind: kind != "cluster")],
         initial=["cluster", "HC1"], required=False, widget=forms.CheckboxSelectMultiple,
     )
     psm_link = forms.ChoiceField(
-        label=gettext_lazy("Propensity model"), choices=[("logit", "logit"), ("probit", "probit")], initial="logit",
+        label=gettext_lazy("Propensity model"), choices=[(link, link) for link in LINKS], initial="logit",
         required=False,
     )
     psm_bootstrap = forms.IntegerField(

@@ -18,6 +18,7 @@ not depend on the number of rows). No assertion: figures for the record only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -48,10 +49,9 @@ def build(n: int, db_path: Path) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from scoring.engine import score_frame
     from surveys.instruments import instrument_for, instrument_version_default
-    from surveys.models import Respondent, Response, School, SchoolClass, Score, Study, Wave
-    from surveys.services import json_values
+    from surveys.models import Respondent, Response, School, SchoolClass, Study, Wave
+    from surveys.scores import scores_write
 
     call_command("migrate", verbosity=0)
     version = instrument_version_default()
@@ -71,7 +71,6 @@ def build(n: int, db_path: Path) -> None:
             scoring = answers_frame.iloc[start : start + 20_000].astype("float64").copy()
             scoring["submitted_at"] = submitted.dt.tz_convert("Asia/Shanghai").to_numpy()
             scoring["duration_s"] = part["duration_s"].to_numpy()
-            derived = json_values(score_frame(scoring.reset_index(drop=True), instrument))
             records = answers_frame.iloc[start : start + 20_000].to_dict(orient="records")
             with transaction.atomic():
                 respondents = Respondent.objects.bulk_create(
@@ -101,13 +100,7 @@ def build(n: int, db_path: Path) -> None:
                     ],
                     batch_size=2000,
                 )
-                Score.objects.bulk_create(
-                    [
-                        Score(response=response, values=values, instrument_version=version.version)
-                        for response, values in zip(responses, derived)
-                    ],
-                    batch_size=2000,
-                )
+                scores_write(wave_id=wave.pk, scoring_input=scoring.set_axis([r.pk for r in responses]), instrument=instrument)
             print(f"  {wave_code}: {start + len(part):,} / {size:,} responses stored ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
@@ -120,10 +113,8 @@ def _status_mb(field: str) -> float:
 
 
 def _reset_peak() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-    except OSError:
-        pass
 
 
 def run_one(fmt: str, wave_code: str, out_dir: Path) -> dict:

@@ -43,9 +43,10 @@ def make_wave(n: int, seed: int, path: str) -> None:
     from analysis.core.pipeline import analysis_frame
     from analysis.core.synthetic import synthetic_cohort
     from scoring.engine import score_wave
+    from scoring.instrument import default_instrument
 
     raw = synthetic_cohort(n, seed=seed)
-    analysis_frame(raw.join(score_wave(raw))).to_pickle(path)
+    analysis_frame(raw.join(score_wave(raw)), default_instrument()).to_pickle(path)
 
 
 def one_size(path: str, k: int | None) -> dict:
@@ -53,11 +54,12 @@ def one_size(path: str, k: int | None) -> dict:
 
     from analysis.core.pipeline import run_analysis
     from analysis.core.trajectories import TrajectoryParams
+    from scoring.instrument import default_instrument
 
     frame = pd.read_pickle(path)
     n = len(frame)
     start = time.perf_counter()
-    result = run_analysis(frame, params=TrajectoryParams(k=k), study="both")
+    result = run_analysis(frame, instrument=default_instrument(), params=TrajectoryParams(k=k), study="both")
     rebuild = time.perf_counter() - start
     trajectory = result.trajectory
     sizes = result.assignments["traj_label"].value_counts(normalize=True) * 100

@@ -15,7 +15,7 @@ from schools.scoping import research_studies
 from scoring.cleaning import CLEANING_RULES
 from scoring.instrument import LANGUAGES
 from surveys.api import ApiAuthMixin, IdFilter, IsResearcher
-from surveys.exports import FORMATS, LAYOUTS, STATA_VERSIONS, ExportOptions, ExportOptionsError
+from surveys.exports import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS, ExportOptions, ExportOptionsError
 from surveys.models import Study, Wave
 
 from .models import ExportJob
@@ -54,7 +54,7 @@ class ExportStartSerializer(serializers.Serializer):
     wave = serializers.IntegerField(min_value=1, required=False, help_text="id of the wave (an export of one wave)")
     study_code = serializers.CharField(required=False, help_text="code of the study (a panel export)")
     panel = serializers.ChoiceField(
-        choices=["long", "wide"], required=False,
+        choices=[panel for panel in PANELS if panel], required=False,
         help_text="long: one row per pid and wave (with wave_no); wide: one row per pid, columns suffixed _w1, _w2...",
     )
     stata_version = serializers.ChoiceField(choices=list(STATA_VERSIONS), default=118, help_text="release of a .dta file")

@@ -27,6 +27,10 @@ import re
 import zipfile
 from pathlib import Path
 
+from django.template.loader import render_to_string
+
+from scoring.alphabet import MIGRATION_STATUSES, mig_columns
+from scoring.cleaning import FLOW_COLUMNS, FLOW_TYPES
 from scoring.instrument import LANGUAGES
 from surveys.exports import (
     NOT_ANSWERED,
@@ -40,7 +44,7 @@ from surveys.exports import (
     private_file,
 )
 
-MIG_STATE_COLOURS = ("#4daf4a", "#377eb8", "#ff7f00", "#e41a1c")  # NM, MG, LB1, LB2
+MIG_STATE_COLOURS = MIGRATION_STATUSES.loader_colours  # NM, MG, LB1, LB2: TraMineR's palette in the R loader
 TABLE_TYPES = {"string": "string", "datetime": "datetime", "float": "number"}
 CODEBOOK_COLUMNS = (
     "code", "label", "label_zh-hans", "label_en", "file_label", "type", "measure", "options", "options_zh-hans",
@@ -133,7 +137,7 @@ def codebook_csv(result: ExportResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     width = len(CODEBOOK_COLUMNS)
-    writer.writerow(["section", *CODEBOOK_COLUMNS, "enabled", "dropped", "remaining"])
+    writer.writerow(["section", *CODEBOOK_COLUMNS, *FLOW_COLUMNS[2:]])  # enabled, dropped, remaining
     for key, value in codebook_meta(result):
         writer.writerow(["meta", key, value, *[""] * (width - 2), "", "", ""])
     for row in result.flow:
@@ -150,8 +154,6 @@ CODEBOOK_CSS = Path(__file__).resolve().parent.parent / "static" / "exports" / "
 
 def codebook_html(result: ExportResult, stem: str = "") -> str:
     """The codebook page; its stylesheet travels beside it in the bundle (``STEM_codebook.css``), no inline style."""
-    from django.template.loader import render_to_string
-
     return render_to_string(
         "exports/codebook.html",
         {"stylesheet": f"{stem}_codebook.css" if stem else "", "meta": codebook_meta(result), "waves": result.waves, "variables": [
@@ -219,8 +221,7 @@ def datapackage(result: ExportResult, stem: str) -> dict:
         data.update({"mediatype": "text/csv", "encoding": "utf-8-sig", "dialect": {"header": True, "delimiter": ","}})
         data["schema"]["missingValues"] = [""]  # v1 readers take strings; the label of "" is in x-missing-values
         data["schema"]["x-missing-values"] = _missing_values(result)
-    flow_fields = [{"name": name, "type": kind} for name, kind in (
-        ("rule", "string"), ("flag", "string"), ("enabled", "integer"), ("dropped", "integer"), ("remaining", "integer"))]
+    flow_fields = [{"name": name, "type": FLOW_TYPES[name]} for name in FLOW_COLUMNS]
     if result.options.panel:
         flow_fields.insert(0, {"name": "wave", "type": "string"})
     return {
@@ -263,10 +264,10 @@ def _mig_groups(result: ExportResult) -> list[tuple[str, list[str]]]:
     names = set(result.columns)
     if result.options.panel == "wide":
         return [
-            (f"w{wave.number}", [f"mig_{year:02d}_w{wave.number}" for year in range(1, 13)])
-            for wave in result.waves if f"mig_01_w{wave.number}" in names
+            (f"w{wave.number}", mig_columns(f"_w{wave.number}"))
+            for wave in result.waves if mig_columns(f"_w{wave.number}")[0] in names
         ]
-    columns = [f"mig_{year:02d}" for year in range(1, 13)]
+    columns = mig_columns()
     return [("all", columns)] if set(columns) <= names else []
 
 
@@ -332,7 +333,7 @@ def r_loader(result: ExportResult, stem: str) -> str:
             f"  mig_colours <- c({', '.join(_r(colour) for colour in MIG_STATE_COLOURS)})",
             "  mig_define <- function(columns) TraMineR::seqdef(",
             "    as.data.frame(lapply(data[columns], function(x) as.integer(haven::zap_labels(x)))),",
-            f"    alphabet = 1:4, states = mig_states, labels = mig_labels, cpal = mig_colours, id = {ids}",
+            f"    alphabet = {MIGRATION_STATUSES.codes[0]}:{MIGRATION_STATUSES.codes[-1]}, states = mig_states, labels = mig_labels, cpal = mig_colours, id = {ids}",
             "  )",
         ]
         if len(groups) == 1 and groups[0][0] == "all":

@@ -41,14 +41,14 @@ class ExportJob(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "expires_at"])]
 
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.target} ({self.status})"
+
     def save(self, *args, **kwargs):
         """A job of one wave belongs to that wave's study: every read scopes exports by study."""
         if self.study_id is None and self.wave_id is not None:
             self.study_id = Wave.objects.filter(pk=self.wave_id).values_list("study_id", flat=True).get()
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        return f"export {self.pk} of {self.target} ({self.status})"
 
     @property
     def panel(self) -> str:

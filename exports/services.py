@@ -56,9 +56,7 @@ def export_job_create(*, user, options: ExportOptions | dict, wave: Wave | None 
         actor=user, action="export.create", target=f"export {job.pk}", study=study,
         details={"wave": wave.code if wave else None, **job.options},
     )
-    from .tasks import export_job_task
-
-    enqueue(export_job_task, job_id=job.pk)  # after commit; kept in the outbox if the broker is down
+    enqueue("exports.tasks.export_job_task", job_id=job.pk)  # after commit; kept in the outbox if the broker is down
     return job
 
 

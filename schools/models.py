@@ -158,7 +158,7 @@ class Alert(models.Model):
         return f"alert {self.pk} ({self.status})"
 
 
-class AlertFollowUp(models.Model):
+class AlertFollowUp(models.Model):  # noqa: DJ008  (shown inline under its alert, never by itself)
     """What the counsellor did: a talk, a call to the guardian, a referral."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="follow_ups")
@@ -172,7 +172,7 @@ class AlertFollowUp(models.Model):
         ordering = ["created_at"]
 
 
-class GuardianConsent(models.Model):
+class GuardianConsent(models.Model):  # noqa: DJ008  (no __str__: the admin's list shows its columns, not its name)
     """A guardian's decision for one child and one wave, recorded by the school or given through a link."""
 
     class Method(models.TextChoices):

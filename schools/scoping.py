@@ -6,11 +6,13 @@ their own classes; school staff see progress, never answers or scores.
 A superuser sees everything.
 """
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from surveys.models import Respondent, Response, School, SchoolClass, Study, Wave
 
-from .models import SCHOOL_ROLES, STUDY_WIDE_ROLES, Membership, Role
+from .models import SCHOOL_ROLES, STUDY_WIDE_ROLES, Alert, AuditEvent, Membership, Role
 
 
 def _memberships(user) -> QuerySet:
@@ -129,8 +131,6 @@ def respondents_on_roster(user) -> QuerySet:
 
 def alerts_visible(user) -> QuerySet:
     """Safeguarding alerts: counsellors of the child's school and study administrators of the study."""
-    from .models import Alert
-
     if user.is_superuser:
         return Alert.objects.all()
     memberships = _memberships(user)
@@ -151,8 +151,6 @@ def administered_studies(user) -> QuerySet:
 
 def audit_events_visible(user) -> QuerySet:
     """Study administrators: their studies' events and the sign-ins of their studies' members."""
-    from .models import AuditEvent
-
     if user.is_superuser:
         return AuditEvent.objects.all()
     studies = _study_ids(user, (Role.STUDY_ADMIN,))
@@ -168,8 +166,6 @@ def audit_events_visible(user) -> QuerySet:
 def users_nameable(user, study) -> QuerySet:
     """Accounts a study administrator may give a role in ``study``: its own people, and active accounts
     not yet in any study (never a superuser, never a user of another study only)."""
-    from django.contrib.auth import get_user_model
-
     users = get_user_model().objects.filter(is_active=True, is_superuser=False)
     if not (user.is_superuser or administered_studies(user).filter(pk=study.pk).exists()):
         return users.none()
@@ -192,8 +188,6 @@ def teachers_see_follow_up(study) -> bool:
 
 def second_factor_required(user) -> bool:
     """Superusers and the roles of ``settings.OTP_REQUIRED_ROLES`` (names, answers or alerts) need a TOTP device."""
-    from django.conf import settings
-
     return user.is_authenticated and (user.is_superuser or has_any_role(user, settings.OTP_REQUIRED_ROLES))
 
 

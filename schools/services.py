@@ -8,14 +8,17 @@ import logging
 import secrets
 from datetime import timedelta
 
+import django_otp
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from surveys.dispatch import enqueue
 from surveys.models import AccessCode, Respondent, Response, SchoolClass, Wave
+from surveys.scores import waves_data_changed
 from surveys.services_codes import access_code_reissue, access_codes_issue
 
 from .models import Alert, AlertFollowUp, AuditEvent, GuardianConsent, Membership, Role, SafeguardingRule
@@ -107,9 +110,7 @@ def safeguarding_check(*, response: Response) -> Alert | None:
         return Alert.objects.get(respondent=response.respondent, wave=response.wave)
     logger.info("safeguarding alert %s raised for response %s", alert.pk, response.pk)
     # E-mail from a worker, never in the student's request; with the broker down it waits in the outbox.
-    from .tasks import alert_notify_task
-
-    enqueue(alert_notify_task, alert_id=alert.pk)
+    enqueue("schools.tasks.alert_notify_task", alert_id=alert.pk)
     return alert
 
 
@@ -376,10 +377,11 @@ def respondent_answers_delete(*, actor, respondent: Respondent) -> int:
     if respondent.withdrawn_at is None:
         raise NotAllowed("only a withdrawn respondent's answers can be deleted")
     responses = Response.objects.filter(respondent=respondent)
-    waves = list(responses.values_list("wave__code", flat=True))
+    rows = list(responses.values_list("wave_id", "wave__code"))
+    waves = [code for _, code in rows]
     deleted = len(waves)
     responses.delete()
-    Wave.objects.filter(code__in=waves, study=respondent.study).update(data_changed_at=timezone.now())
+    waves_data_changed(wave_ids=[wave_id for wave_id, _ in rows])
     audit_record(
         actor=actor,
         action="respondent.answers_delete",
@@ -442,16 +444,12 @@ def sign_in_failure_record(*, username: str, request=None) -> None:
 
 def totp_device_start(*, user):
     """The user's device being set up (unconfirmed until a first code is entered): one, reused on reload."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     return device or TOTPDevice.objects.create(user=user, name=_("authenticator app"), confirmed=False)
 
 
 def totp_device_confirm(*, request, device, token: str) -> bool:
     """Confirm a new device with its first code; the session then counts as verified (audited)."""
-    import django_otp
-
     if not device.verify_is_allowed()[0] or not device.verify_token(token):
         audit_record(actor=request.user, action="second_factor.setup_failed", target=request.user.get_username())
         return False
@@ -465,8 +463,6 @@ def totp_device_confirm(*, request, device, token: str) -> bool:
 
 def second_factor_verify(*, request, token: str) -> bool:
     """A code at sign-in, checked against the user's confirmed devices (throttled by django-otp; audited)."""
-    import django_otp
-
     device = django_otp.match_token(request.user, token)
     if device is None:
         audit_record(actor=request.user, action="sign_in.second_factor_failed", target=request.user.get_username(), details={"client": _client(request)})

@@ -28,6 +28,8 @@ CLEANING_RULES: tuple[tuple[str, str], ...] = (
 )
 RAW = "raw"
 FLOW_COLUMNS = ("rule", "flag", "enabled", "dropped", "remaining")
+# Their types in a data package (``datapackage.json``); ``enabled`` is written 0/1.
+FLOW_TYPES = {"rule": "string", "flag": "string", "enabled": "integer", "dropped": "integer", "remaining": "integer"}
 
 
 @dataclass

@@ -47,19 +47,23 @@ such case (each is covered by ``tests/scoring/test_engine.py``):
 
 from __future__ import annotations
 
+import enum
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scoring.instrument import RESIDENCE_PERSONS, RESIDENCE_YEARS, Instrument, default_instrument
+from scoring.alphabet import LB1, LB2, MG, NM, SEQUENCE_YEARS, mig_column, mig_columns
+from scoring.instrument import COMPOSITE_SCALES, RESIDENCE_PERSONS, RESIDENCE_YEARS, Instrument, default_instrument
 
 __all__ = [
     "NOT_SCORED",
     "SCORED_CODES",
     "WAVE_CODES",
     "flag_speeding",
+    "median_duration",
     "score_frame",
     "score_wave",
     "scored_codes",
@@ -75,20 +79,15 @@ WAVE_CODES = ["flag_speeding"]
 
 # Residence option codes (see the options of res_* in the dictionary).
 INSIDE, OUTSIDE, DONT_REMEMBER, DISRUPTION = 1, 2, 8, 9
-# Migration status codes (options of mig_XX): NM, MG, LB1, LB2.
-NM, MG, LB1, LB2 = 1, 2, 3, 4
 # A scale or subscale is scored when answered * DEN >= items * NUM (80 %).
 COVERAGE_NUM, COVERAGE_DEN = 4, 5
 # Composite RSCA scores pool the items of these subscales ("rsca" pools every rsca_* subscale).
 RSCA_PREFIX = "rsca_"
-POOLED = {
-    "rsca_indiv": ("rsca_goal", "rsca_affect", "rsca_positive"),
-    "rsca_support": ("rsca_family", "rsca_help"),
-}
+POOLED = {name: parts for name, parts in COMPOSITE_SCALES.items() if all(part.startswith(RSCA_PREFIX) for part in parts)}
 # Scales scored as a sum prorated from the mean of answered items (n_items x mean).
 PRORATED_SUM_SCALES = ("dep",)
 # pcr = pcr_father + pcr_mother when both exist.
-PCR_PARTS = ("pcr_father", "pcr_mother")
+PCR_PARTS = COMPOSITE_SCALES["pcr"]
 # Collapsed education: 1-2 -> 1 (primary or less), 3 -> 2 (junior high), 4-5 -> 3 (senior high+).
 EDU3 = {"father_edu3": "father_edu", "mother_edu3": "mother_edu"}
 EDU3_MAP = np.array([np.nan, 1, 1, 2, 3, 3], dtype=float)  # indexed by the 1-5 code
@@ -123,7 +122,7 @@ class _Plan:
     covariate_scores: list
 
 
-_PLANS: "weakref.WeakKeyDictionary[Instrument, _Plan]" = weakref.WeakKeyDictionary()
+_PLANS: weakref.WeakKeyDictionary[Instrument, _Plan] = weakref.WeakKeyDictionary()
 
 
 def scored_codes(instrument: Instrument | None = None) -> list[str]:
@@ -156,7 +155,7 @@ def _build_plan(instrument: Instrument) -> _Plan:
     out_codes = scored_codes(instrument)
     item_scales = {v.scale for v in instrument.items if v.scale}
     known = {"age", "mig_seq", "migration_now", "rsca", "pcr", "only_child", "health_good", *EDU3, *POOLED}
-    known |= {f"mig_{year:02d}" for year in RESIDENCE_YEARS}
+    known |= set(mig_columns())
     known |= set(FLAGS)
     unknown = [c for c in out_codes if c not in known and c not in item_scales]
     if unknown:
@@ -209,7 +208,7 @@ def _build_plan(instrument: Instrument) -> _Plan:
         t = instrument[code].type
         dtypes[code] = "float64" if t == "float" else "object" if t == "string" else "Int64"
 
-    mig_var = instrument[f"mig_{RESIDENCE_YEARS[0]:02d}"]
+    mig_var = instrument[mig_column(SEQUENCE_YEARS[0])]
     labels = np.array([None] * (max(mig_var.option_codes) + 1), dtype=object)
     for option in mig_var.options:
         labels[option.code] = option.label["en"].split()[0]  # "NM non-migrant" -> "NM"
@@ -245,7 +244,7 @@ _BLOCK_ROWS = 2048
 
 
 def _textual(dtype) -> bool:
-    return dtype == object or dtype == bool or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
+    return dtype in (object, bool) or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
 def _values(answers: pd.DataFrame, plan: _Plan) -> np.ndarray:
@@ -378,7 +377,7 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     def item(code: str) -> np.ndarray:
         return x[col[code]]
 
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
 
     # age: completed years from (birth_year, birth_month, 1) to the local submission date;
     # the day of birth is the 1st, so only the local year and month of submission matter.
@@ -414,7 +413,7 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     ).astype(float)
     status[~defined] = np.nan
     for j, y in enumerate(RESIDENCE_YEARS):
-        out[f"mig_{y:02d}"] = status[j]
+        out[mig_column(y)] = status[j]
     all_defined = defined.all(axis=0)
     seq = np.full(n, None, dtype=object)
     if all_defined.any():
@@ -480,20 +479,39 @@ def score_frame(answers: pd.DataFrame, instrument: Instrument | None = None) -> 
     return pd.DataFrame(columns, index=answers.index, columns=plan.out_codes)
 
 
-def flag_speeding(duration_s: pd.Series) -> pd.Series:
-    """1 when ``duration_s`` is below one third of the median of the given durations.
+class _Median(enum.Enum):
+    OF_THE_SERIES = "of the series"
 
-    The median is over the non-missing durations of the series (one wave);
-    a missing duration is never speeding. Returns ``Int64`` 0/1 with the
+
+OF_THE_SERIES = _Median.OF_THE_SERIES
+"""``flag_speeding``'s default: compare with the median of the durations given (one whole wave)."""
+
+
+def median_duration(duration_s) -> float | None:
+    """The median of the non-missing durations (seconds), None when none is known: what ``flag_speeding`` compares with."""
+    d = pd.to_numeric(pd.Series(duration_s, dtype="object"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = d[~np.isnan(d)]
+    return float(np.median(finite)) if finite.size else None
+
+
+def flag_speeding(duration_s: pd.Series, median: float | None | _Median = OF_THE_SERIES) -> pd.Series:
+    """The speeding rule: 1 when ``duration_s`` is below one third of the wave's median duration.
+
+    ``median`` is the wave's median duration (:func:`median_duration` of all
+    its durations, e.g. read once before a wave is streamed in chunks); by
+    default it is the median of the non-missing durations given, which must
+    then be the whole wave. A missing duration is never speeding, and with no
+    median (no duration known) nothing is. Returns ``Int64`` 0/1 with the
     series' index.
     """
     d = pd.to_numeric(pd.Series(duration_s), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    finite = d[~np.isnan(d)]
-    if finite.size == 0:
+    if median is OF_THE_SERIES:
+        median = median_duration(d)
+    if median is None:
         flags = np.zeros(len(d), dtype=bool)
     else:
         with np.errstate(invalid="ignore"):
-            flags = d < np.median(finite) / 3
+            flags = d < median / 3
     index = duration_s.index if isinstance(duration_s, pd.Series) else None
     return pd.Series(_flag_array(flags), index=index, name="flag_speeding")
 

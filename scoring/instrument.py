@@ -25,6 +25,15 @@ DEFAULT_VERSION = "1"
 LANGUAGES = ("zh-hans", "en")
 DEFAULT_LANGUAGE = "zh-hans"
 RESIDENCE_YEARS = range(1, 13)
+# Composite scales: scores over the items of several item scales of the dictionary (whose ``scale``
+# column names only item scales). ``rsca`` itself pools every ``rsca_*`` scale (``scales_with_prefix``).
+COMPOSITE_SCALES = {
+    "rsca_indiv": ("rsca_goal", "rsca_affect", "rsca_positive"),
+    "rsca_support": ("rsca_family", "rsca_help"),
+    "pcr": ("pcr_father", "pcr_mother"),
+}
+# The teacher's-attitude scale (its items: ``Instrument.scale_codes(TEACHER_ATTITUDE)``, tatt1..tatt3).
+TEACHER_ATTITUDE = "tatt"
 RESIDENCE_PERSONS = ("child", "father", "mother")
 _CONDITION = re.compile(r"^(?P<subject>[a-z][a-z0-9_]*)(?:\+(?P<offset>\d+))?(?P<op>==|>=)(?P<value>-?\d+)$")
 AGE = "age"  # the only derived value a condition may name: the child's completed age
@@ -158,6 +167,9 @@ class Instrument:
     def __contains__(self, code: str) -> bool:
         return code in self._by_code
 
+    def get(self, code: str, default: Variable | None = None) -> Variable | None:
+        return self._by_code.get(code, default)
+
     def text(self, key: str, lang: str, default: str = "") -> str:
         """A free-standing text of the wording file (help, page titles...)."""
         entry = self._texts.get(key, {})
@@ -208,6 +220,11 @@ class Instrument:
     def scale_items(self, scale: str) -> list[Variable]:
         """Items of a scale or subscale, in dictionary order."""
         return [v for v in self.variables if v.kind == "item" and v.scale == scale]
+
+    def scale_codes(self, scale: str) -> tuple[str, ...]:
+        """Item codes of an item scale or of a composite (``COMPOSITE_SCALES``), in dictionary order."""
+        parts = set(COMPOSITE_SCALES.get(scale, (scale,)))
+        return tuple(v.code for v in self.variables if v.kind == "item" and v.scale in parts)
 
     def scales_with_prefix(self, prefix: str) -> list[str]:
         seen: list[str] = []

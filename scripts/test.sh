@@ -18,4 +18,5 @@ if [ -n "${missing// /}" ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
+.venv/bin/mypy  # the pure cores, with django-stubs (mypy.ini)
 exec .venv/bin/python -m pytest "$@"

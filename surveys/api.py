@@ -84,7 +84,7 @@ class _BoundedIsoDateTimeField(IsoDateTimeField):
         try:
             parsed = super().to_python(value)
             if parsed is not None:
-                parsed.astimezone(datetime.timezone.utc)
+                parsed.astimezone(datetime.UTC)
         except (OverflowError, ValueError):
             raise DjangoValidationError(self.error_messages["range"], code="range") from None
         if parsed is not None and not 1900 <= parsed.year <= 2999:

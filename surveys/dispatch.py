@@ -8,20 +8,28 @@ runs once the broker is back.
 
 import logging
 
-from celery import current_app
+from celery import Task, current_app
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from .models import OutboxTask
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task, **kwargs) -> None:
-    """Send the Celery ``task`` with ``kwargs`` once the current transaction commits."""
+def enqueue(task: Task | str, **kwargs) -> None:
+    """Send the Celery ``task`` with ``kwargs`` once the current transaction commits.
+
+    ``task`` is the task or its name (``"surveys.tasks.score_pending"``, the name the outbox keeps):
+    a service names the tasks of its own app, whose module imports the services, so that
+    neither module imports the other inside a function.
+    """
     transaction.on_commit(lambda: _send_or_keep(task, kwargs))
 
 
-def _send_or_keep(task, kwargs: dict) -> None:
+def _send_or_keep(task: Task | str, kwargs: dict) -> None:
+    if isinstance(task, str):
+        task = import_string(task)
     try:
         task.delay(**kwargs)
     except Exception as error:  # noqa: BLE001 - any broker error: keep the task

@@ -52,7 +52,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from scoring.cleaning import CLEANING_RULES, CleaningResult, clean, rule_settings
+from scoring.alphabet import mig_column, mig_columns
+from scoring.cleaning import CLEANING_RULES, FLOW_COLUMNS, CleaningResult, clean, rule_settings
 from scoring.instrument import AGE, LANGUAGES, RESIDENCE_PERSONS, RESIDENCE_YEARS, Instrument, Variable
 
 from .frames import CHUNK_SIZE, typed_for_export, wave_flags_frame, wave_frame, wave_frame_chunks, wave_size_and_median
@@ -365,7 +366,7 @@ def _residence_long_label(instrument: Instrument, person: str) -> dict[str, str]
 def base_specs(layout: str, instrument: Instrument) -> list[ColumnSpec]:
     """The columns of one wave's export in ``layout``, described from the wave's instrument."""
     if layout == "long":
-        mig = instrument["mig_01"]
+        mig = instrument[mig_column(1)]
         specs = [_variable_spec("pid", instrument["pid"]), _variable_spec("wave", instrument["wave"]),
                  ColumnSpec("year", "", "int", dict(_YEAR_LABEL))]
         for person in RESIDENCE_PERSONS:
@@ -375,7 +376,7 @@ def base_specs(layout: str, instrument: Instrument) -> list[ColumnSpec]:
             specs.append(spec)
         specs.append(ColumnSpec("mig", "mig", "choice", dict(_MIG_LABEL), _values(mig), mig))
         return specs
-    codes = ["pid", *[f"mig_{year:02d}" for year in RESIDENCE_YEARS]] if layout == "sequences" else instrument.codes
+    codes = ["pid", *mig_columns()] if layout == "sequences" else instrument.codes
     return [_variable_spec(code, instrument[code]) for code in codes]
 
 
@@ -421,7 +422,7 @@ def _residence_long(frame: pd.DataFrame, reasons: dict) -> tuple[pd.DataFrame, d
         data[f"res_{person}"] = pd.array(block.to_numpy(dtype="float64", na_value=np.nan).reshape(-1), dtype="Float64").astype("Int64")
         if all(code in reasons for code in codes):
             long_reasons[f"res_{person}"] = np.column_stack([reasons[code] for code in codes]).reshape(-1)
-    mig = frame[[f"mig_{year:02d}" for year in RESIDENCE_YEARS]]
+    mig = frame[mig_columns()]
     data["mig"] = pd.array(mig.to_numpy(dtype="float64", na_value=np.nan).reshape(-1), dtype="Float64").astype("Int64")
     return pd.DataFrame(data), long_reasons
 
@@ -431,7 +432,7 @@ def lay_out(typed: pd.DataFrame, layout: str, reasons: dict) -> tuple[pd.DataFra
     if layout == "long":
         return _residence_long(typed, reasons)
     if layout == "sequences":
-        return typed[["pid", *[f"mig_{year:02d}" for year in RESIDENCE_YEARS]]].reset_index(drop=True), {}
+        return typed[["pid", *mig_columns()]].reset_index(drop=True), {}
     return typed.reset_index(drop=True), reasons
 # --------------------------------------------------------------------------- writers
 
@@ -444,7 +445,7 @@ def local_naive_times(column: pd.Series) -> np.ndarray:
 
 class _CsvWriter:
     def __init__(self, path: Path, specs: list[ColumnSpec], options: ExportOptions):
-        self.handle = open(path, "w", encoding="utf-8-sig", newline="")
+        self.handle = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115  (open across write() calls; close() closes it)
         self.columns = [spec.name for spec in specs]
         self.header = True
 
@@ -489,7 +490,7 @@ class _XlsxWriter:
             values = "; ".join(f"{key}={text}" for key, text in spec.values.get(self.lang, {}).items())
             labels.append([spec.name, spec.label[self.lang], values])
         flow = self.book.create_sheet("flow")
-        flow.append(["wave", "rule", "flag", "enabled", "dropped", "remaining"])
+        flow.append(["wave", *FLOW_COLUMNS])
         for row in result.flow:
             enabled = "" if row["enabled"] is None else int(row["enabled"])
             flow.append([row.get("wave", result.wave), row["rule"], row["flag"], enabled, row["dropped"], row["remaining"]])
@@ -919,7 +920,7 @@ def _join_waves(parts: list[tuple[pd.DataFrame, dict]], specs: list[ColumnSpec])
 
 
 def flow_csv(flow: list[dict]) -> str:
-    fields = (["wave"] if flow and "wave" in flow[0] else []) + ["rule", "flag", "enabled", "dropped", "remaining"]
+    fields = (["wave"] if flow and "wave" in flow[0] else []) + list(FLOW_COLUMNS)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()

@@ -104,7 +104,7 @@ class SectionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for code, field in self.fields.items():
+        for code in self.fields:
             if not self.instrument[code].is_asked(cleaned, self.age):
                 cleaned[code] = None  # a follow-up that does not apply is not an answer
         return cleaned

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
+from scoring.engine import flag_speeding, median_duration
 from scoring.instrument import Instrument
 
 from .models import Response
@@ -75,24 +76,12 @@ def wave_responses(wave):
 def wave_size_and_median(wave) -> tuple[int, float | None]:
     """Rows of the wave's export and their median ``duration_s`` (one query; None when no duration is known)."""
     values = list(wave_responses(wave).values_list("duration_s", flat=True))
-    durations = np.array([d for d in values if d is not None], dtype=float)
-    return len(values), (float(np.median(durations)) if durations.size else None)
+    return len(values), median_duration(values)
 
 
 def wave_median_duration(wave) -> float | None:
     """The median ``duration_s`` of the wave's exported responses (one query), None when there is none."""
     return wave_size_and_median(wave)[1]
-
-
-def speeding_flags(duration_s: pd.Series, median: float | None) -> pd.Series:
-    """``flag_speeding`` against a given wave median: 1 below a third of it; a missing duration is never speeding."""
-    d = pd.to_numeric(duration_s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    if median is None:
-        flags = np.zeros(len(d), dtype=bool)
-    else:
-        with np.errstate(invalid="ignore"):
-            flags = d < median / 3
-    return pd.Series(pd.arrays.IntegerArray(flags.astype(np.int64), np.zeros(len(d), dtype=bool)), index=duration_s.index)
 
 
 def _records_frame(records: list[tuple], instrument: Instrument, median: float | None, extra: pd.DataFrame | None) -> pd.DataFrame:
@@ -103,7 +92,7 @@ def _records_frame(records: list[tuple], instrument: Instrument, median: float |
     for column in ("started_at", "submitted_at"):
         meta[column] = local_times(meta[column]).to_numpy() if len(meta) else meta[column]
     frame = pd.concat([meta, items, derived], axis=1)
-    frame["flag_speeding"] = speeding_flags(frame["duration_s"], median).to_numpy()
+    frame["flag_speeding"] = flag_speeding(frame["duration_s"], median).to_numpy()
     if extra is not None and len(frame):
         joined = frame[["pid"]].join(extra, on="pid")
         for column in extra.columns:
@@ -168,9 +157,7 @@ def wave_flags_frame(wave, flags: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["duration_s", *stored])
     for flag in stored:
         frame[flag] = pd.to_numeric(frame[flag], errors="coerce").astype("Int64")
-    durations = pd.to_numeric(frame["duration_s"], errors="coerce").dropna()
-    median = float(np.median(durations.to_numpy(dtype=float))) if len(durations) else None
-    frame["flag_speeding"] = speeding_flags(frame["duration_s"], median).to_numpy()
+    frame["flag_speeding"] = flag_speeding(frame["duration_s"]).to_numpy()  # these are the whole wave's durations
     return frame[flags]
 
 
@@ -178,7 +165,7 @@ def typed_for_export(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFram
     """Option codes as integers, floats as floats, strings as strings; missing stays missing."""
     typed = {}
     for code in frame.columns:
-        variable = instrument[code] if code in instrument else None
+        variable = instrument.get(code)
         column = frame[code]
         if variable is None:
             typed[code] = column

@@ -12,16 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scoring.engine import score_frame
 from scoring.instrument import Instrument
 
 from .frames import answers_frame, local_times
 from .instruments import instrument_for
-from .models import Respondent, Response, School, SchoolClass, Score, Study, Wave
-from .services import answers_record_imported, json_values
+from .models import Respondent, Response, School, SchoolClass, Study, Wave
+from .scores import scores_write
+from .services import answers_record_imported
 
 REQUIRED_COLUMNS = ("pid", "school_code", "class_code", "submitted_at")
 
@@ -107,7 +106,7 @@ def validate_wide(frame: pd.DataFrame, instrument: Instrument, wave_code: str) -
         raw = frame[variable.code]
         numbers = pd.to_numeric(raw, errors="coerce")
         whole = numbers.notna() & (numbers % 1 == 0)
-        allowed = whole & numbers.map(lambda value: variable.allowed(int(value)) if value == value else False)
+        allowed = whole & numbers.map(lambda value, variable=variable: variable.allowed(int(value)) if value == value else False)
         errors += _errors_where(frame, (raw != "") & ~allowed, variable.code, _("not one of the allowed answers"))
     return sorted(errors, key=lambda error: (error.row, error.column))
 
@@ -174,12 +173,7 @@ def _store(rows: pd.DataFrame, instrument: Instrument, study: Study, wave: Wave)
     to_score = answers.set_axis(ids)
     to_score["submitted_at"] = submitted.to_numpy()
     to_score["duration_s"] = duration.to_numpy()
-    derived = json_values(score_frame(to_score, instrument))
-    Score.objects.bulk_create(
-        [Score(response_id=rid, values=values, instrument_version=instrument.version) for rid, values in derived.items()],
-        batch_size=1000,
-    )
-    Wave.objects.filter(pk=wave.pk).update(data_changed_at=timezone.now())
+    scores_write(wave_id=wave.pk, scoring_input=to_score, instrument=instrument)
 
 
 def _timestamp(value):

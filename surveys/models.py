@@ -226,7 +226,7 @@ class AnswerChange(models.Model):
         super().save(*args, **kwargs)
 
 
-class Score(models.Model):
+class Score(models.Model):  # noqa: DJ008  (no __str__: the admin's "score object (N)" stays as users know it)
     """The derived variables of a submitted response, keyed by dictionary code."""
 
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="score")
@@ -238,7 +238,7 @@ class Score(models.Model):
         verbose_name = _("score")
 
 
-class OutboxTask(models.Model):
+class OutboxTask(models.Model):  # noqa: DJ008  (not in the admin; a row is read by outbox_flush only)
     """A Celery task that could not be queued (broker down), sent again by ``outbox_flush``."""
 
     name = models.CharField(max_length=200)

@@ -4,7 +4,8 @@ from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import AccessCode, Response, Study, Wave
+from .instruments import instrument_for
+from .models import AccessCode, AnswerChange, Response, Study, Wave
 
 
 class NotFound(LookupError):
@@ -59,9 +60,6 @@ def waves_with_counts(waves: QuerySet) -> QuerySet:
 
 def answer_changes(*, respondent, lang: str) -> list[dict]:
     """Every answer written for one respondent, oldest first, by pid (no names), with the question's wording."""
-    from .instruments import instrument_for
-    from .models import AnswerChange
-
     rows = list(
         AnswerChange.objects.filter(response__respondent=respondent)
         .order_by("changed_at", "id")
@@ -71,7 +69,7 @@ def answer_changes(*, respondent, lang: str) -> list[dict]:
     sources = dict(AnswerChange.Source.choices)
     for row in rows:
         instrument = instrument_for(waves[row["response__wave_id"]].instrument)
-        variable = instrument[row["code"]] if row["code"] in instrument else None
+        variable = instrument.get(row["code"])
         row["question"] = variable.text(lang) if variable else ""
         row["old"] = _answer_text(variable, row["old_value"], lang)
         row["new"] = _answer_text(variable, row["new_value"], lang)

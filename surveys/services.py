@@ -10,17 +10,15 @@ import time
 from dataclasses import dataclass, field
 from functools import wraps
 
-import pandas as pd
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
-
-from scoring.engine import score_frame
 
 from .dispatch import enqueue
 from .frames import scoring_input
 from .instruments import deferring_texts, instrument_for
 from .models import AccessCode, AnswerChange, Response, Score, Wave
+from .scores import scores_write
 
 logger = logging.getLogger(__name__)
 
@@ -263,28 +261,20 @@ def _mark_submitted(response: Response, submission_key: str, active_seconds: int
     response.save()
 
 
-def response_score(*, response: Response) -> Score:
-    """Score one submitted response with the same engine that scores a whole wave."""
+def response_score(*, response: Response) -> None:
+    """Score one submitted response with the same engine (and the same writer) that scores a whole wave."""
     instrument = instrument_for(response.wave.instrument)
     row = {"id": response.pk, "answers": response.answers, "submitted_at": response.submitted_at, "duration_s": response.duration_s}
-    derived = score_frame(scoring_input([row], instrument), instrument)
-    score, _ = Score.objects.update_or_create(
-        response=response, defaults={"values": json_values(derived).iloc[0], "instrument_version": instrument.version}
-    )
-    Wave.objects.filter(pk=response.wave_id).update(data_changed_at=timezone.now())
-    return score
+    scores_write(wave_id=response.wave_id, scoring_input=scoring_input([row], instrument), instrument=instrument)
 
 
-def response_score_safely(*, response: Response) -> Score | None:
+def response_score_safely(*, response: Response) -> None:
     """Score now; if that fails, leave the submission stored and queue a retry."""
     try:
-        return response_score(response=response)
+        response_score(response=response)
     except Exception:  # the submission is safe; scoring is retried by the worker
         logger.exception("scoring response %s failed; queued for retry", response.pk)
-        from .tasks import score_pending
-
-        enqueue(score_pending)
-        return None
+        enqueue("surveys.tasks.score_pending")
 
 
 def wave_rescore(*, wave: Wave) -> int:
@@ -297,15 +287,7 @@ def wave_rescore(*, wave: Wave) -> int:
     )
     if not rows:
         return 0
-    derived = json_values(score_frame(scoring_input(rows, instrument), instrument))
-    with transaction.atomic():
-        Score.objects.filter(response__wave=wave).delete()
-        Score.objects.bulk_create(
-            [Score(response_id=rid, values=values, instrument_version=instrument.version) for rid, values in derived.items()],
-            batch_size=2000,
-        )
-        Wave.objects.filter(pk=wave.pk).update(data_changed_at=timezone.now())
-    return len(rows)
+    return scores_write(wave_id=wave.pk, scoring_input=scoring_input(rows, instrument), instrument=instrument, existing="replace_wave")
 
 
 def responses_score_pending() -> int:
@@ -318,24 +300,6 @@ def responses_score_pending() -> int:
     for wave in Wave.objects.filter(pk__in=pending.values("wave_id")).select_related("instrument"):
         instrument = instrument_for(wave.instrument)
         rows = list(pending.filter(wave=wave).values("id", "answers", "submitted_at", "duration_s"))
-        derived = json_values(score_frame(scoring_input(rows, instrument), instrument))
-        with transaction.atomic():
-            Score.objects.bulk_create(
-                [Score(response_id=rid, values=values, instrument_version=instrument.version) for rid, values in derived.items()],
-                batch_size=2000,
-                ignore_conflicts=True,  # scored meanwhile by a retried submission
-            )
-            Wave.objects.filter(pk=wave.pk).update(data_changed_at=timezone.now())
-        count += len(rows)
+        # "keep": a retried submission may have scored one of them meanwhile
+        count += scores_write(wave_id=wave.pk, scoring_input=scoring_input(rows, instrument), instrument=instrument, existing="keep")
     return count
-
-
-def json_values(derived: pd.DataFrame) -> pd.Series:
-    """Each derived row as a JSON-ready dict (None for missing, plain ints and floats)."""
-    plain = derived.astype("object").where(derived.notna(), None)
-    records = plain.to_dict(orient="records")
-    return pd.Series([{code: _plain(value) for code, value in record.items()} for record in records], index=derived.index)
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value

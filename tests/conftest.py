@@ -31,7 +31,6 @@ def _clear_cache():
         from django.core.cache import cache
 
         cache.clear()
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -50,4 +49,3 @@ def _staff_logins_pass_the_second_factor(monkeypatch):
 
     monkeypatch.setattr(Client, "_force_login_password_only", original, raising=False)
     monkeypatch.setattr(Client, "force_login", force_login)
-    yield

@@ -4,7 +4,7 @@ import factory
 
 from surveys.access_codes import generate_access_code
 from surveys.instruments import instrument_version_default
-from surveys.models import AccessCode, Respondent, Response, School, SchoolClass, Study, Wave
+from surveys.models import AccessCode, Respondent, Response, School, SchoolClass, Score, Study, Wave
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
@@ -68,6 +68,17 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     wave = factory.SubFactory(WaveFactory, study=factory.SelfAttribute("..respondent.study"))
     school_class = factory.SelfAttribute("respondent.school_class")
     instrument_version = factory.SelfAttribute("wave.instrument.version")
+
+
+class ScoreFactory(factory.django.DjangoModelFactory):
+    """A stored score with the values a test needs (not computed: ``surveys.scores.scores_write`` computes them)."""
+
+    class Meta:
+        model = Score
+
+    response = factory.SubFactory(ResponseFactory, status="submitted")
+    values = factory.LazyFunction(dict)
+    instrument_version = "1"
 
 
 # --- schools: users, roles, safeguarding rules ---------------------------------------------------

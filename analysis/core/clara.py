@@ -48,8 +48,8 @@ def weighted_pam(square: np.ndarray, weights: np.ndarray, medoids: np.ndarray) -
     while True:
         to_medoids = square[:, medoids]  # n x k
         without = np.empty((k, n))
-        for slot in range(k):
-            without[slot] = np.delete(to_medoids, slot, axis=1).min(axis=1) if k > 1 else np.inf
+        for other in range(k):
+            without[other] = np.delete(to_medoids, other, axis=1).min(axis=1) if k > 1 else np.inf
         # new_cost[slot, h] = sum_i w_i min(d(i, h), nearest medoid other than slot)
         new_cost = np.einsum("i,sih->sh", weights, np.minimum(without[:, :, None], square[None, :, :]))
         new_cost[:, medoids] = np.inf
@@ -87,7 +87,7 @@ class _MedoidColumns:
                 fresh[medoid] = computed[:, position]
                 if len(self._columns) < self._capacity:
                     self._columns[medoid] = fresh[medoid]
-        return np.column_stack([self._columns.get(int(m), fresh.get(int(m))) for m in medoids])
+        return np.column_stack([self._columns[int(m)] if int(m) in self._columns else fresh[int(m)] for m in medoids])
 
 
 def _assign(to_medoids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float, float]:

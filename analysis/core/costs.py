@@ -11,6 +11,7 @@ import numpy as np
 from analysis.core.sequences import N_STATES, validate_sequences
 
 CONSTANT_COST = 2.0
+COST_METHODS = ("TRATE", "CONSTANT")  # estimated transition rates, or a constant 2
 
 
 def transition_counts(sequences: np.ndarray, weights: np.ndarray | None = None, n_states: int = N_STATES) -> np.ndarray:

@@ -8,8 +8,8 @@ chi-square p (no continuity correction). Plain Python: no Django import.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,7 @@ class Table1:
                 )
                 continue
             rows.append({"variable": f"{label}, %", "level": "", **{g: "" for g in columns}, "p": p_text})
-            for (level, level_label), level_block in block.groupby(["level", "level_label"], sort=False):
+            for (_level, level_label), level_block in block.groupby(["level", "level_label"], sort=False):
                 by_group = level_block.set_index("group")
                 rows.append(
                     {

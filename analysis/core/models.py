@@ -12,26 +12,21 @@ Plain Python: no Django import.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from scoring.alphabet import MIGRATION_STATUSES
 from scoring.instrument import default_instrument
 
 CONSTANT = "constant"
 CLUSTER_COLUMN = "traj_label"
-CLUSTER_REFERENCE = "non-migration"
-CLUSTER_ORDER = (
-    "non-migration",
-    "migration",
-    "left-behind by single parent",
-    "left-behind by both parents",
-    "transition",
-)
+CLUSTER_REFERENCE = MIGRATION_STATUSES.by_short("NM").name  # non-migration
+CLUSTER_ORDER = MIGRATION_STATUSES.cluster_names
 ALIAS_TOLERANCE = 1e-7  # R's lm.fit tol: a column is aliased below this relative residual norm
 # Standard errors besides the classical ones: heteroskedasticity-consistent HC1 and clustered by school,
 # both with the small-sample factors of R's sandwich (vcovHC(type = "HC1"), vcovCL's defaults).
@@ -525,7 +520,7 @@ def study_b_specifications() -> dict[str, tuple]:
     ``main_<code>`` (base + measure) and ``interaction_<code>`` (+ migration x measure)."""
     migration = migration_predictor()
     base = (migration, *STUDY_B_CONTROLS)
-    specifications = {"model1": (migration,), "model2": base}
+    specifications: dict[str, tuple] = {"model1": (migration,), "model2": base}
     for measure in SCHOOL_MEASURES:
         specifications[f"main_{measure.code}"] = (*base, measure)
         specifications[f"interaction_{measure.code}"] = (*base, measure, Interaction(migration, measure))

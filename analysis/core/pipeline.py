@@ -22,9 +22,9 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,14 +46,15 @@ from analysis.core.models import (
     to_jsonable,
 )
 from analysis.core.psm import MatchingOptions, psm_by_cluster
-from analysis.core.reliability import TATT_ITEMS, alpha_table, tatt_factor_score
+from analysis.core.reliability import alpha_table, tatt_factor_score
 from analysis.core.trajectories import TrajectoryParams, TrajectoryResult, cluster_trajectories
+from scoring.alphabet import mig_columns
 from scoring.cleaning import CLEANING_RULES, clean
-from scoring.instrument import Instrument, default_instrument
+from scoring.instrument import TEACHER_ATTITUDE, Instrument
 
 Progress = Callable[[float, str], None]
 STUDIES = ("A", "B", "both")
-SEQUENCE_COLUMNS = [f"mig_{year:02d}" for year in range(1, 13)]
+SEQUENCE_COLUMNS = mig_columns()
 SENSITIVITY_YEARS = (4, 12)
 SENSITIVITY = "a_sensitivity_"
 A_MODELS = ("model1", "model2", "model3", "model4", "moderation_economic", "moderation_pcr")
@@ -217,6 +218,7 @@ def _reason(error: Exception) -> str:
 def run_analysis(
     raw_and_scored: pd.DataFrame,
     *,
+    instrument: Instrument,
     params: TrajectoryParams | None = None,
     cleaning_rules: Mapping[str, bool] | None = None,
     study: str = "A",
@@ -226,6 +228,8 @@ def run_analysis(
     fatal: tuple[type[BaseException], ...] = (),
 ) -> AnalysisResult:
     """Run Study A, Study B or both on a frame of raw items joined with their derived columns.
+
+    ``instrument`` is the wave's own version (scales, reverse keys, types).
 
     ``cleaning_rules`` switches rules of ``scoring.cleaning`` off; by default
     Study A applies every rule and Study B only straight-lining and speeding.
@@ -257,20 +261,20 @@ def run_analysis(
         },
     )
     stages = _Stages(names, progress, result, fatal)
-    raw_and_scored = analysis_frame(raw_and_scored)
+    raw_and_scored = analysis_frame(raw_and_scored, instrument)
     # The models' matrices are small (n x 20): one BLAS thread is fastest, and
     # threads spinning on a busy 2-core machine made each QR 60 times slower.
     with threadpool_limits(limits=1, user_api="blas"):
         if run_a:
-            _study_a(raw_and_scored, params, cleaning_rules, options, stages, result)
+            _study_a(raw_and_scored, instrument, params, cleaning_rules, options, stages, result)
         if run_b:
             rules = cleaning_rules if cleaning_rules is not None else STUDY_B_RULES
-            _study_b(raw_and_scored, rules, options, stages, result)
+            _study_b(raw_and_scored, instrument, rules, options, stages, result)
     stages.report(1.0, "Analysis done")
     return result
 
 
-def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
+def analysis_frame(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     """Only what the analyses read, compact: ``pid`` and numbers (codes as float32, scores as float64,
     the school as a number 0..S-1).
 
@@ -278,7 +282,6 @@ def analysis_frame(frame: pd.DataFrame, instrument: Instrument | None = None) ->
     nullable integers or text; every stage then slices rows of it, so a
     compact frame keeps the whole rebuild within a few gigabytes.
     """
-    instrument = instrument or default_instrument()
     columns = {"pid": frame["pid"].to_numpy()}
     if SCHOOL_COLUMN in frame.columns:  # kept as a number per school, for standard errors clustered by school
         codes = pd.factorize(frame[SCHOOL_COLUMN], sort=True)[0]
@@ -333,28 +336,45 @@ def empty_sample_reason(cleaning) -> str:
     return f"the cleaning kept {cleaning.analytic} of {cleaning.raw} rows"
 
 
-def _study_a(frame, params, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
-    with stages.stage("a_cleaning", "Cleaning (Study A)"):
-        cleaning = stages.part("a_cleaning", clean, frame, cleaning_rules)
+def _cleaned(study: str, frame, cleaning_rules, stages: _Stages, result: AnalysisResult, later: list[str]):
+    """The cleaning of Study ``study`` with its flow recorded, or None (the ``later`` parts skipped) when it failed."""
+    part = f"{study.lower()}_cleaning"
+    with stages.stage(part, f"Cleaning (Study {study})"):
+        cleaning = stages.part(part, clean, frame, cleaning_rules)
     if cleaning is None:
-        stages.skip(study_a_part_names()[1:], "the cleaning failed")
+        stages.skip(later, "the cleaning failed")
+        return None
+    result.flows[study] = cleaning.flow_frame()
+    return cleaning
+
+
+def _stopped_when_empty(stages: _Stages, cleaning, rows: int, part: str, later: list[str], what: str, lacking: str) -> bool:
+    """With no rows left, record why on ``part``, skip the ``later`` parts and say so (True)."""
+    if rows:
+        return False
+    reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
+        f"none of the {cleaning.analytic} cleaned rows {lacking}"
+    )
+    stages.record(part, FAILED, f"{what}: {reason}")
+    stages.skip(later, f"{what}: {reason}")
+    return True
+
+
+def _study_a(frame, instrument: Instrument, params, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    cleaning = _cleaned("A", frame, cleaning_rules, stages, result, study_a_part_names()[1:])
+    if cleaning is None:
         return
-    result.flows["A"] = cleaning.flow_frame()
     with stages.stage("a_sequences", "Status sequences"):
         analytic, sequences = analytic_sequences(frame, cleaning.mask)
     if len(analytic) < cleaning.analytic:
         result.notes.append(
             f"{cleaning.analytic - len(analytic)} analytic rows without a complete status sequence were not clustered"
         )
-    if not len(analytic):
-        reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
-            f"none of the {cleaning.analytic} cleaned rows has all twelve statuses defined"
-        )
-        stages.record("a_cleaning", FAILED, f"no analytic rows: {reason}")
-        stages.skip(study_a_part_names()[1:], f"no analytic rows: {reason}")
+    if _stopped_when_empty(stages, cleaning, len(analytic), "a_cleaning", study_a_part_names()[1:],
+                           "no analytic rows", "has all twelve statuses defined"):
         return
     with stages.stage("a_alpha", "Reliability"):
-        alpha = stages.part("a_alpha", alpha_table, analytic)
+        alpha = stages.part("a_alpha", alpha_table, analytic, instrument)
     if alpha is not None:
         result.tables["a_alpha"] = alpha
     with stages.stage("a_clustering", "Clustering trajectories"):
@@ -453,32 +473,25 @@ def study_b_part_names() -> list[str]:
     return ["b_cleaning", "b_factor_score", "b_alpha", *(f"b_{name}" for name in study_b_specifications())]
 
 
-def _study_b(frame, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
-    with stages.stage("b_cleaning", "Cleaning (Study B)"):
-        cleaning = stages.part("b_cleaning", clean, frame, cleaning_rules)
+def _study_b(frame, instrument: Instrument, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+    cleaning = _cleaned("B", frame, cleaning_rules, stages, result, study_b_part_names()[1:])
     if cleaning is None:
-        stages.skip(study_b_part_names()[1:], "the cleaning failed")
         return
-    result.flows["B"] = cleaning.flow_frame()
-    sample = study_b_sample(frame, cleaning.mask)
+    sample = study_b_sample(frame, instrument, cleaning.mask)
     result.notes.append(f"Study B: {len(sample)} of {cleaning.analytic} cleaned rows complete on the model variables")
-    if not len(sample):
-        reason = empty_sample_reason(cleaning) if cleaning.analytic == 0 else (
-            f"none of the {cleaning.analytic} cleaned rows is complete on the Study B model variables"
-        )
-        stages.record("b_cleaning", FAILED, f"no rows to model: {reason}")
-        stages.skip(study_b_part_names()[1:], f"no rows to model: {reason}")
+    if _stopped_when_empty(stages, cleaning, len(sample), "b_cleaning", study_b_part_names()[1:],
+                           "no rows to model", "is complete on the Study B model variables"):
         return
     sample = sample.copy(deep=False)  # a new column, the others shared
     with stages.stage("b_factor_score", "Teacher's attitude factor score"):
-        factor = stages.part("b_factor_score", tatt_factor_score, sample)
+        factor = stages.part("b_factor_score", tatt_factor_score, sample, instrument)
     if factor is not None:
         if not factor.converged:
             result.notes.append("Study B: the teacher's-attitude factor did not converge (items nearly uncorrelated)")
         sample["tatt"] = factor.scores
         result.tables["b_tatt"] = factor
     with stages.stage("b_alpha", "Reliability (Study B)"):
-        alpha = stages.part("b_alpha", alpha_table, sample)
+        alpha = stages.part("b_alpha", alpha_table, sample, instrument)
     if alpha is not None:
         result.tables["b_alpha"] = alpha
     models = {}
@@ -499,9 +512,9 @@ def _study_b(frame, cleaning_rules, options: RunOptions, stages: _Stages, result
         result.tables["b_interactions"] = side_by_side(interactions)
 
 
-def study_b_sample(frame: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
+def study_b_sample(frame: pd.DataFrame, instrument: Instrument, mask: pd.Series | None = None) -> pd.DataFrame:
     """Rows (kept by ``mask``) complete on depression, migration, the controls, the school measures and the tatt items."""
-    columns = [code for code in study_b_columns() if code != "tatt"] + list(TATT_ITEMS)
+    columns = [code for code in study_b_columns() if code != TEACHER_ATTITUDE] + list(instrument.scale_codes(TEACHER_ATTITUDE))
     keep = frame[columns].apply(pd.to_numeric, errors="coerce").notna().all(axis=1)
     if mask is not None:
         keep &= mask.to_numpy()

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -430,7 +430,7 @@ def _bootstrap(design, treated, response, methods, options: MatchingOptions, est
     rng = np.random.default_rng(options.seed)
     treated_rows, control_rows = np.flatnonzero(treated), np.flatnonzero(~treated)
     values = design.to_numpy(dtype=float)
-    draws = {method: [] for method in methods}
+    draws: dict[str, list[float]] = {method: [] for method in methods}
     skipped = 0
     for _ in range(options.bootstrap):
         rows = np.concatenate(

@@ -274,7 +274,7 @@ def cluster_quality(
     bounds = _balanced_row_ranges(n, 4 * get_num_threads())
 
     atoms, n_atoms = _common_refinement(label_rows)
-    batches = []
+    batches: list[tuple] = []
     if n_atoms <= MAX_ATOMS:  # tree cuts: one pass of each kind for all k
         first_of_atom = np.unique(atoms, return_index=True)[1]
         pattern_of, masks = _patterns(label_rows[:, first_of_atom])

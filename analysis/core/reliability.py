@@ -12,15 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scoring.instrument import Instrument, default_instrument
-
-# Scales that are unions of item scales of the dictionary (the rest are item scales themselves).
-COMPOSITE_SCALES = {
-    "rsca_indiv": ("rsca_goal", "rsca_affect", "rsca_positive"),
-    "rsca_support": ("rsca_family", "rsca_help"),
-    "pcr": ("pcr_father", "pcr_mother"),
-}
-TATT_ITEMS = ("tatt1", "tatt2", "tatt3")
+from scoring.instrument import COMPOSITE_SCALES, TEACHER_ATTITUDE, Instrument
 
 
 @dataclass(frozen=True)
@@ -43,9 +35,8 @@ def cronbach_alpha(items: pd.DataFrame) -> Alpha:
     return Alpha(float(alpha), k, n)
 
 
-def keyed_items(frame: pd.DataFrame, codes: list[str], instrument: Instrument | None = None) -> pd.DataFrame:
+def keyed_items(frame: pd.DataFrame, codes: list[str], instrument: Instrument) -> pd.DataFrame:
     """The items with reverse-keyed ones flipped (lowest + highest option - answer)."""
-    instrument = instrument or default_instrument()
     keyed = {}
     for code in codes:
         values = pd.to_numeric(frame[code], errors="coerce").astype(float)
@@ -57,30 +48,28 @@ def keyed_items(frame: pd.DataFrame, codes: list[str], instrument: Instrument | 
     return pd.DataFrame(keyed, index=frame.index)
 
 
-def scale_item_codes(scale: str, instrument: Instrument | None = None) -> list[str]:
+def scale_item_codes(scale: str, instrument: Instrument) -> list[str]:
     """Item codes of a scale: an item scale, a composite, or ``rsca`` (every ``rsca*`` item)."""
-    instrument = instrument or default_instrument()
     if scale == "rsca":
         parts = instrument.scales_with_prefix("rsca")
-    else:
-        parts = COMPOSITE_SCALES.get(scale, (scale,))
-    return [variable.code for variable in instrument.variables if variable.kind == "item" and variable.scale in parts]
+        return [variable.code for variable in instrument.variables if variable.kind == "item" and variable.scale in parts]
+    return list(instrument.scale_codes(scale))
 
 
-def reliability_scales(instrument: Instrument | None = None) -> list[str]:
+def reliability_scales(instrument: Instrument) -> list[str]:
     """RSCA total, its subscales and two powers, then every other item scale and composite."""
-    instrument = instrument or default_instrument()
     rsca_subscales = instrument.scales_with_prefix("rsca")
     others = [
         v.scale for v in instrument.variables if v.kind == "item" and v.scale and not v.scale.startswith("rsca")
     ]
-    scales = ["rsca", *rsca_subscales, "rsca_indiv", "rsca_support", *dict.fromkeys(others), "pcr"]
+    rsca_composites = [name for name, parts in COMPOSITE_SCALES.items() if all(part in rsca_subscales for part in parts)]
+    other_composites = [name for name in COMPOSITE_SCALES if name not in rsca_composites]
+    scales = ["rsca", *rsca_subscales, *rsca_composites, *dict.fromkeys(others), *other_composites]
     return list(dict.fromkeys(scales))
 
 
-def alpha_table(frame: pd.DataFrame, instrument: Instrument | None = None) -> pd.DataFrame:
+def alpha_table(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     """Cronbach's alpha of every scale on ``frame`` (complete cases per scale)."""
-    instrument = instrument or default_instrument()
     rows = []
     for scale in reliability_scales(instrument):
         codes = scale_item_codes(scale, instrument)
@@ -132,7 +121,7 @@ def one_factor_scores(items: pd.DataFrame, *, tolerance: float = 1e-13, max_iter
     values = complete.to_numpy(dtype=float)
     correlation = np.corrcoef(values, rowvar=False)
     communality = 1 - 1 / np.diag(np.linalg.inv(correlation))  # squared multiple correlations
-    for iteration in range(1, max_iterations + 1):
+    for iteration in range(1, max_iterations + 1):  # noqa: B007  (the count is reported after the loop)
         reduced = correlation.copy()
         np.fill_diagonal(reduced, communality)
         eigenvalues, eigenvectors = np.linalg.eigh(reduced)
@@ -157,6 +146,7 @@ def one_factor_scores(items: pd.DataFrame, *, tolerance: float = 1e-13, max_iter
     )
 
 
-def tatt_factor_score(frame: pd.DataFrame, items: tuple[str, ...] = TATT_ITEMS) -> FactorScore:
-    """Teacher's attitude: the first-factor score of tatt1..tatt3 over the rows of ``frame``."""
-    return one_factor_scores(frame[list(items)].apply(pd.to_numeric, errors="coerce").astype(float))
+def tatt_factor_score(frame: pd.DataFrame, instrument: Instrument) -> FactorScore:
+    """Teacher's attitude: the first-factor score of its items (tatt1..tatt3) over the rows of ``frame``."""
+    items = list(instrument.scale_codes(TEACHER_ATTITUDE))
+    return one_factor_scores(frame[items].apply(pd.to_numeric, errors="coerce").astype(float))

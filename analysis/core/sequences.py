@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_STATES = 4
-STATUS_LABELS = ("NM", "MG", "LB1", "LB2")
+from scoring.alphabet import MIGRATION_STATUSES
+
+N_STATES = len(MIGRATION_STATUSES)
+STATUS_LABELS = MIGRATION_STATUSES.shorts
 SEQUENCE_LENGTH = 12
 
 
@@ -31,9 +33,8 @@ def validate_sequences(sequences: np.ndarray, n_states: int = N_STATES) -> np.nd
     array = np.asarray(sequences)
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError("sequences must be a non-empty 2-D array (rows x years)")
-    if not np.issubdtype(array.dtype, np.integer):
-        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-            raise ValueError("sequences must hold integer status codes")
+    if not np.issubdtype(array.dtype, np.integer) and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
+        raise ValueError("sequences must hold integer status codes")
     array = array.astype(np.int64)
     if array.min() < 1 or array.max() > n_states:
         raise ValueError(f"status codes must be in 1..{n_states}")

@@ -55,20 +55,15 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from scoring.alphabet import MIGRATION_STATUSES, SEQUENCE_YEARS
 from scoring.instrument import Instrument, default_instrument
 
-YEARS = 12
+YEARS = len(SEQUENCE_YEARS)
 PERSONS = ("child", "father", "mother")
 
 #: Study A trajectory patterns (latent), in status-code order, and shares.
-PATTERNS = ("NM", "MG", "LB1", "LB2", "TR")
-PATTERN_LABELS = (
-    "non-migration",
-    "migration",
-    "left-behind by single parent",
-    "left-behind by both parents",
-    "transition",
-)
+PATTERNS = (*MIGRATION_STATUSES.shorts, "TR")
+PATTERN_LABELS = MIGRATION_STATUSES.cluster_names
 PATTERN_SHARES = (0.5014, 0.1092, 0.1032, 0.0942, 0.1921)
 
 #: Share of rows given each (disjoint) fault when ``faults=True``.
@@ -278,26 +273,15 @@ def _trailing_run(away: np.ndarray, last: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- main
-def synthetic_cohort(
-    n: int,
-    *,
-    seed: int = 0,
-    wave: str = "2021-01",
-    n_schools: int = 18,
-    classes_per_school: int = 6,
-    faults: bool = True,
-    survey_date: str = "2021-01-15",
-    instrument=None,
-) -> pd.DataFrame:
-    """``n`` raw questionnaires in the canonical wide layout (see the module doc)."""
-    frame, _ = synthetic_cohort_with_truth(
-        n, seed=seed, wave=wave, n_schools=n_schools, classes_per_school=classes_per_school,
-        faults=faults, survey_date=survey_date, instrument=instrument,
-    )
+def synthetic_cohort(n: int, **options) -> pd.DataFrame:
+    """``n`` raw questionnaires in the canonical wide layout (see the module doc); ``options`` are those of
+    :func:`synthetic_cohort_with_truth` (``seed``, ``wave``, ``n_schools``, ``classes_per_school``,
+    ``faults``, ``survey_date``, ``instrument``)."""
+    frame, _ = synthetic_cohort_with_truth(n, **options)
     return frame
 
 
-def synthetic_cohort_with_truth(
+def synthetic_cohort_with_truth(  # noqa: C901  (one generative story told in order; split, a dozen arrays would pass between the parts)
     n: int,
     *,
     seed: int = 0,
@@ -565,10 +549,10 @@ def synthetic_cohort_with_truth(
             now[rows_d[pick]] = False  # a parent who died / left is not "working away" now
         # do not remember: one answer in years 1-4
         rows_u = np.flatnonzero(fault == 2)
-        who = r_fault.integers(0, 3, len(rows_u))
+        person_u = r_fault.integers(0, 3, len(rows_u))
         year = np.minimum(r_fault.integers(0, 4, len(rows_u)), n_asked[rows_u] - 1)
         for k, person in enumerate(PERSONS):
-            sel = who == k
+            sel = person_u == k
             residence[person][rows_u[sel], year[sel]] = unknown_code
         # straight-lining: all 27 RSCA answers identical
         rows_s = np.flatnonzero(fault == 3)

@@ -24,14 +24,10 @@ from analysis.core.distances import om_distances
 from analysis.core.quality import cluster_quality
 from analysis.core.sequences import N_STATES, STATUS_LABELS, distinct_sequences, select_years, validate_sequences
 from analysis.core.ward import WARD_METHODS, ward_tree
+from scoring.alphabet import MIGRATION_STATUSES
 
-STATUS_NAMES = {
-    "NM": "non-migration",
-    "MG": "migration",
-    "LB1": "left-behind by single parent",
-    "LB2": "left-behind by both parents",
-}
-TRANSITION_NAME = "transition"
+STATUS_NAMES = {state.short: state.name for state in MIGRATION_STATUSES.states}
+TRANSITION_NAME = MIGRATION_STATUSES.transition
 DOMINANCE_SHARE = 0.6
 ALGORITHMS = ("auto", "exact", "clara")
 
@@ -118,7 +114,8 @@ def cluster_name(shares: pd.Series) -> str:
 
 def name_clusters(state_shares: pd.DataFrame) -> dict[int, str]:
     """Names in cluster-number order; a repeated name gets " 2", " 3", ..."""
-    names, seen = {}, {}
+    names: dict[int, str] = {}
+    seen: dict[str, int] = {}
     for cluster, shares in state_shares.iterrows():
         base = cluster_name(shares)
         seen[base] = seen.get(base, 0) + 1
@@ -137,7 +134,7 @@ def number_by_size(distinct_labels: np.ndarray, weights: np.ndarray) -> np.ndarr
 
 def state_shares(sequences: np.ndarray, weights: np.ndarray, clusters: np.ndarray, k: int) -> pd.DataFrame:
     """Share of each status among the person-years of each cluster (rows 1..k)."""
-    per_sequence = np.stack([(sequences == code).sum(axis=1) for code in range(1, N_STATES + 1)], axis=1)
+    per_sequence = np.stack([(sequences == code).sum(axis=1) for code in MIGRATION_STATUSES.codes], axis=1)
     years = np.zeros((k, N_STATES))
     np.add.at(years, clusters - 1, per_sequence * weights[:, None])
     shares = years / years.sum(axis=1, keepdims=True)

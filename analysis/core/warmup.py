@@ -44,7 +44,8 @@ def inlined(kernel: CPUDispatcher) -> bool:
 def cache_entries(kernel: CPUDispatcher) -> list[Path]:
     """The kernel's index files in numba's on-disk cache (one per source version and Python)."""
     module = kernel.py_func.__module__.rsplit(".", 1)[-1]
-    return sorted(Path(kernel._cache.cache_path).glob(f"{module}.{kernel.py_func.__qualname__}-*.nbi"))
+    cache = kernel._cache  # type: ignore[attr-defined]  # numba's dispatcher keeps its cache private
+    return sorted(Path(cache.cache_path).glob(f"{module}.{kernel.py_func.__qualname__}-*.nbi"))
 
 
 def warm_kernels(rows: int = WARM_ROWS, random_state: int = 0) -> dict[str, bool]:

@@ -13,8 +13,11 @@ WHITENOISE_AUTOREFRESH = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrent requests then wait for the
     # write lock as they do in production instead of failing with "table is locked".
-    # One file per test process, so that two runs on one machine never share a database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+    # One file per test process, so that two runs on one machine never share a database; except
+    # for `make test-fast` (TEST_DB_REUSE=1 with --reuse-db), which keeps one file per checkout
+    # (and per xdist worker: pytest-django suffixes it with _gw0, _gw1...) from one run to the next.
+    name = "test-db-reused.sqlite3" if os.environ.get("TEST_DB_REUSE") else f"test-db-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / name)}  # noqa: F405
 
 # The read replica as a test mirror of the default database (same file, its own
 # connection). Nothing reads from it unless a test sets ANALYTICS_DATABASE = "replica".

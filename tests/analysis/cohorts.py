@@ -1,7 +1,7 @@
 """Generated cohorts for the R-oracle tests: the pipeline's own steps from questionnaires to distances."""
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,9 @@ from analysis.core.sequences import DistinctSequences, distinct_sequences
 from analysis.core.synthetic import synthetic_cohort
 from scoring.cleaning import clean
 from scoring.engine import score_wave
+from scoring.instrument import default_instrument
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,16 @@ def _cohort(sequences: np.ndarray) -> Cohort:
     return Cohort(sequences, distinct, om_distances(distinct.sequences, costs, default_indel(costs)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def analytic_cohort(n: int, seed: int) -> Cohort:
     """Study A's analytic sample of a synthetic wave of ``n`` questionnaires (scored and cleaned)."""
     raw = synthetic_cohort(n, seed=seed)
-    frame = analysis_frame(raw.join(score_wave(raw)))
+    frame = analysis_frame(raw.join(score_wave(raw)), BUNDLED)
     _, sequences = analytic_sequences(frame, clean(frame).mask)
     return _cohort(sequences)
 
 
-@lru_cache(maxsize=None)
+@cache
 def identical_groups_cohort(n_rows: int, n_distinct: int, seed: int) -> Cohort:
     """Few distinct sequences (taken from a generated wave) in large groups of identical rows
     (Zipf-like counts), rows shuffled."""

@@ -82,7 +82,7 @@ def test_condensed_layout_and_small_inputs():
 
 
 def test_costs_must_be_usable():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="zero diagonal"):
         om_distances(np.array([[1, 2], [2, 1]]), np.ones((4, 4)), 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="indel must be positive"):
         om_distances(np.array([[1, 2], [2, 1]]), CONSTANT, 0.0)

@@ -11,8 +11,11 @@ import pandas as pd
 import pytest
 
 from analysis.core.reliability import one_factor_scores, tatt_factor_score
+from scoring.instrument import default_instrument
 from tests.analysis.cohort_frames import analytic_cohort
 from tests.rscript import require_r, run_r
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 R_FA = r"""
 suppressPackageStartupMessages(library(psych))
@@ -38,12 +41,12 @@ def five_correlated_items(n: int = 2000, seed: int = 3) -> pd.DataFrame:
     return pd.DataFrame(np.clip(np.round(latent * 1.1 + 3), 1, 5), columns=[f"item{i}" for i in range(1, 6)])
 
 
-@pytest.mark.parametrize("n, seed", [(3000, 11), (5000, 12)])
+@pytest.mark.parametrize(("n", "seed"), [(3000, 11), (5000, 12)])
 def test_tatt_scores_equal_psych_fa(n, seed):
     require_r("psych")
     frame = analytic_cohort(n, seed)
     items = frame[["tatt1", "tatt2", "tatt3"]].astype(float)
-    ours = tatt_factor_score(frame)
+    ours = tatt_factor_score(frame, BUNDLED)
     loadings, scores = psych_fa(items)
     loading_diff = np.abs(ours.loadings.to_numpy() - loadings).max()
     score_diff = np.abs(ours.scores.to_numpy() - scores).max()

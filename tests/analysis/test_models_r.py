@@ -88,7 +88,7 @@ def relative_difference(ours: np.ndarray, theirs: np.ndarray, scale: np.ndarray 
     return float(np.max(np.abs(ours - theirs) / np.maximum(scale, 1e-300)))
 
 
-@pytest.mark.parametrize("n, seed", [(3000, 11), (5000, 12)])
+@pytest.mark.parametrize(("n", "seed"), [(3000, 11), (5000, 12)])
 def test_every_model_equals_r_lm_with_sandwich_standard_errors(n, seed):
     require_r("sandwich", "lmtest")
     frame = blanked(analytic_cohort(n, seed))

@@ -11,8 +11,11 @@ from analysis.core.models import ModelTable
 from analysis.core.pipeline import STUDY_B_RULES, run_analysis
 from analysis.core.trajectories import TrajectoryParams, TrajectoryResult, name_clusters, state_shares
 from scoring.cleaning import CLEANING_RULES
+from scoring.instrument import default_instrument
 from tests.paths import REFERENCE_DIR
 from tests.reference import readme_flow
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def fake_clustering(monkeypatch):
 
 def test_study_a_stages_with_a_stand_in_clustering(cohort, fake_clustering):
     progress = []
-    result = run_analysis(cohort, study="A", progress=lambda fraction, message: progress.append((fraction, message)))
+    result = run_analysis(cohort, instrument=BUNDLED, study="A", progress=lambda fraction, message: progress.append((fraction, message)))
     dropped, analytic = expected_flow()
     flow = result.flow.set_index("rule")
     assert flow["dropped"].iloc[1:].tolist() == dropped
@@ -96,14 +99,14 @@ def test_study_a_stages_with_a_stand_in_clustering(cohort, fake_clustering):
 
 
 def test_rows_without_a_complete_sequence_are_noted_not_clustered(cohort, fake_clustering):
-    result = run_analysis(cohort, study="A", cleaning_rules={"res_unknown": False})
+    result = run_analysis(cohort, instrument=BUNDLED, study="A", cleaning_rules={"res_unknown": False})
     assert result.flow.set_index("rule").loc["res_unknown", "enabled"] == False  # noqa: E712 (numpy bool)
     assert len(result.assignments) < result.flow["remaining"].iloc[-1]
     assert any("without a complete status sequence" in note for note in result.notes)
 
 
 def test_study_b_alone_keeps_the_response_quality_rules_and_scores_tatt(cohort):
-    result = run_analysis(cohort, study="B")
+    result = run_analysis(cohort, instrument=BUNDLED, study="B")
     assert list(result.flows) == ["B"] and result.trajectory is None
     enabled = result.flow.set_index("rule")["enabled"].iloc[1:].to_dict()
     assert enabled == STUDY_B_RULES
@@ -121,7 +124,7 @@ def test_both_studies_on_a_synthetic_wave_scored_by_the_engine(fake_clustering):
     from scoring.engine import score_wave
 
     raw = synthetic_cohort(500, seed=3)
-    result = run_analysis(raw.join(score_wave(raw)), study="both")
+    result = run_analysis(raw.join(score_wave(raw)), instrument=BUNDLED, study="both")
     assert set(result.flows) == {"A", "B"}
     assert len(result.assignments) == result.tables["a_model1"].n
     assert result.tables["b_tatt"].converged
@@ -130,13 +133,13 @@ def test_both_studies_on_a_synthetic_wave_scored_by_the_engine(fake_clustering):
 
 
 def test_unknown_study_is_refused(cohort):
-    with pytest.raises(ValueError):
-        run_analysis(cohort, study="C")
+    with pytest.raises(ValueError, match="study must be one of"):
+        run_analysis(cohort, instrument=BUNDLED, study="C")
 
 
 @pytest.mark.slow
 def test_full_pipeline_on_the_reference_cohort(cohort):
-    result = run_analysis(cohort, params=TrajectoryParams(k=5), study="both")
+    result = run_analysis(cohort, instrument=BUNDLED, params=TrajectoryParams(k=5), study="both")
     _, analytic = expected_flow()
     assert result.trajectory.k == 5 and result.sensitivity_trajectory.k == 5
     assert len(result.assignments) == analytic

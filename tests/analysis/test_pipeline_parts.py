@@ -10,7 +10,10 @@ from analysis.core import pipeline
 from analysis.core.pipeline import FAILED, OK, SKIPPED, run_analysis, study_a_part_names, study_b_part_names
 from analysis.core.synthetic import synthetic_cohort
 from scoring.engine import score_wave
+from scoring.instrument import default_instrument
 from tests.analysis.test_pipeline import dominant_status_clusters
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 
 def scored(n: int, seed: int = 5):
@@ -19,7 +22,7 @@ def scored(n: int, seed: int = 5):
 
 
 def test_a_wave_of_25_analytic_rows_keeps_every_part_it_can():
-    result = run_analysis(scored(25), study="both", robust=("HC1", "cluster"))
+    result = run_analysis(scored(25), instrument=BUNDLED, study="both", robust=("HC1", "cluster"))
     assert list(result.parts) == study_a_part_names() + study_b_part_names()
     # the largest models cannot be fitted on 25 rows: which ones depends on the clusters chosen; each names why
     failed = [name for name, part in result.parts.items() if part["status"] == FAILED]
@@ -37,7 +40,7 @@ def test_a_wave_of_25_analytic_rows_keeps_every_part_it_can():
 def test_cleaning_that_drops_everyone_names_the_rule_and_study_b_still_runs():
     frame = scored(30)
     frame["flag_missing_covariates"] = 1
-    result = run_analysis(frame, study="both")
+    result = run_analysis(frame, instrument=BUNDLED, study="both")
     reason = "no analytic rows: the cleaning rule 'missing covariates' dropped all 30 rows"
     assert result.parts["a_cleaning"] == {"status": FAILED, "message": reason}
     for name in study_a_part_names()[1:]:
@@ -51,7 +54,7 @@ def test_rules_dropping_the_rest_are_named_with_what_was_left():
     frame = scored(30)
     frame.loc[frame.index[:10], "flag_straightline"] = 1
     frame.loc[frame.index[10:], "flag_speeding"] = 1
-    result = run_analysis(frame, study="B")
+    result = run_analysis(frame, instrument=BUNDLED, study="B")
     assert result.parts["b_cleaning"]["message"] == (
         "no rows to model: the cleaning rule 'speeding' dropped all 20 rows left of 30"
     )
@@ -62,7 +65,7 @@ def test_when_clustering_is_impossible_the_cluster_parts_are_skipped_and_study_b
     frame = scored(40)
     for year in range(1, 13):  # everyone never migrated: one distinct sequence
         frame[f"mig_{year:02d}"] = 1
-    result = run_analysis(frame, study="both")
+    result = run_analysis(frame, instrument=BUNDLED, study="both")
     clustering = result.parts["a_clustering"]
     assert clustering["status"] == FAILED and "1 distinct sequences" in clustering["message"]
     assert result.parts["a_model1"] == {"status": SKIPPED, "message": f"needs the trajectory clusters ({clustering['message']})"}
@@ -74,7 +77,7 @@ def test_when_clustering_is_impossible_the_cluster_parts_are_skipped_and_study_b
 
 def test_the_sensitivity_run_repeats_every_cluster_part(monkeypatch):
     monkeypatch.setattr(pipeline, "cluster_trajectories", dominant_status_clusters)
-    result = run_analysis(scored(600), study="A", robust=("cluster",))
+    result = run_analysis(scored(600), instrument=BUNDLED, study="A", robust=("cluster",))
     for name in ("table1", "model1", "model2", "model3", "model4", "moderation_economic", "moderation_pcr", "psm"):
         assert result.parts[f"a_sensitivity_{name}"]["status"] == OK, name
         assert f"a_sensitivity_{name}" in result.tables
@@ -92,26 +95,26 @@ def test_a_stop_from_the_caller_is_not_taken_for_a_failing_part(monkeypatch):
             raise Stop
 
     with pytest.raises(Stop):
-        run_analysis(scored(40), study="A", progress=progress)
+        run_analysis(scored(40), instrument=BUNDLED, study="A", progress=progress)
 
     def failing_clustering(*args, **kwargs):
         raise Stop
 
     monkeypatch.setattr(pipeline, "cluster_trajectories", failing_clustering)
     with pytest.raises(Stop):
-        run_analysis(scored(40), study="A", fatal=(Stop,))
+        run_analysis(scored(40), instrument=BUNDLED, study="A", fatal=(Stop,))
 
 
 def test_warnings_of_a_part_go_to_the_notes(monkeypatch, capfd):
-    def warning_factor(sample):
+    def warning_factor(sample, instrument):
         import warnings
 
-        warnings.warn("the factor iteration is slow", RuntimeWarning)
-        return real(sample)
+        warnings.warn("the factor iteration is slow", RuntimeWarning, stacklevel=2)
+        return real(sample, instrument)
 
     real = pipeline.tatt_factor_score
     monkeypatch.setattr(pipeline, "tatt_factor_score", warning_factor)
-    result = run_analysis(scored(60), study="B")
+    result = run_analysis(scored(60), instrument=BUNDLED, study="B")
     assert "b_factor_score: RuntimeWarning: the factor iteration is slow" in result.notes
     assert result.parts["b_factor_score"]["status"] == OK
     assert "the factor iteration is slow" not in capfd.readouterr().err

@@ -66,7 +66,7 @@ def test_probit_and_bootstrap_options():
     assert comparison.estimates["radius"].att != logit.estimates["radius"].att
     rows = pd.DataFrame(comparison.rows())
     assert {"se_bootstrap", "bootstrap_replications", "link", "ties"} <= set(rows.columns)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="propensity link is one of"):
         MatchingOptions(link="cloglog")
 
 

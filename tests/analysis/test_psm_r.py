@@ -73,7 +73,7 @@ def comparison_data(frame: pd.DataFrame, treated_label: str, covariate_set: str)
 
 
 @pytest.mark.parametrize("link", ["logit", "probit"])
-@pytest.mark.parametrize("n, seed, covariate_set", [(3000, 21, "model4"), (5000, 22, "model4"), (3000, 23, "coarse")])
+@pytest.mark.parametrize(("n", "seed", "covariate_set"), [(3000, 21, "model4"), (5000, 22, "model4"), (3000, 23, "coarse")])
 def test_propensity_and_att_equal_r(n, seed, covariate_set, link):
     require_r()
     frame = analytic_cohort(n, seed)

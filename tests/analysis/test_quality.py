@@ -195,5 +195,5 @@ def test_adjusted_rand_index():
 
 
 def test_partition_needs_two_clusters():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least two clusters"):
         cluster_quality(np.ones(3), np.ones(3), {1: np.zeros(3, dtype=int)})

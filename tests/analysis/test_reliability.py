@@ -15,7 +15,10 @@ from analysis.core.reliability import (
     scale_item_codes,
     tatt_factor_score,
 )
+from scoring.instrument import default_instrument
 from tests.paths import REFERENCE_DIR
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 
 def test_alpha_of_a_hand_worked_case():
@@ -40,16 +43,16 @@ def test_alpha_uses_complete_cases_and_equals_the_covariance_form():
 
 def test_reverse_keyed_items_are_flipped():
     frame = pd.DataFrame({"rsca01": [1, 5, np.nan], "rsca03": [1, 5, 2]})
-    keyed = keyed_items(frame, ["rsca01", "rsca03"])
+    keyed = keyed_items(frame, ["rsca01", "rsca03"], BUNDLED)
     assert keyed["rsca01"].tolist()[:2] == [5.0, 1.0] and np.isnan(keyed["rsca01"].iloc[2])
     assert keyed["rsca03"].tolist() == [1.0, 5.0, 2.0]
 
 
 def test_scale_items_come_from_the_instrument():
-    assert len(scale_item_codes("rsca")) == 27
-    assert scale_item_codes("dep") == [f"dep{i}" for i in range(1, 7)]
-    assert len(scale_item_codes("rsca_indiv")) == 15
-    assert scale_item_codes("tatt") == ["tatt1", "tatt2", "tatt3"]
+    assert len(scale_item_codes("rsca", BUNDLED)) == 27
+    assert scale_item_codes("dep", BUNDLED) == [f"dep{i}" for i in range(1, 7)]
+    assert len(scale_item_codes("rsca_indiv", BUNDLED)) == 15
+    assert scale_item_codes("tatt", BUNDLED) == ["tatt1", "tatt2", "tatt3"]
 
 
 def test_rsca_alpha_on_the_reference_analytic_sample_matches_the_readme():
@@ -58,7 +61,7 @@ def test_rsca_alpha_on_the_reference_analytic_sample_matches_the_readme():
     raw = pd.read_csv(REFERENCE_DIR / "cohort_1500.csv")
     scored = pd.read_csv(REFERENCE_DIR / "cohort_1500_scored.csv")
     analytic = raw.merge(scored[["pid", "analytic"]], on="pid").query("analytic == 1")
-    table = alpha_table(analytic).set_index("scale")
+    table = alpha_table(analytic, BUNDLED).set_index("scale")
     assert round(table.loc["rsca", "alpha"], 4) == published
     assert table.loc["rsca", "n"] == 1300
     for scale in ("rsca_goal", "rsca_affect", "rsca_positive", "rsca_family", "rsca_help", "dep", "pcr_father", "pcr_mother", "tatt"):
@@ -100,6 +103,6 @@ def test_tatt_score_is_missing_where_an_item_is_missing():
     _, items = one_factor_data(200)
     frame = pd.DataFrame({"tatt1": items["item1"], "tatt2": items["item2"], "tatt3": items["item3"]})
     frame.loc[5, "tatt2"] = np.nan
-    result = tatt_factor_score(frame)
+    result = tatt_factor_score(frame, BUNDLED)
     assert np.isnan(result.scores.loc[5])
     assert result.scores.notna().sum() == 199 == result.n

@@ -86,7 +86,7 @@ def flags(frame):
     parents = [res[(p, y)] for p in ("father", "mother") for y in YEARS]
     unknown = np.zeros(len(frame), bool)
     inconsistent = np.zeros(len(frame), bool)
-    for (person, year), values in res.items():
+    for (_person, year), values in res.items():
         unknown |= (year <= asked) & ((values == 8) | np.isnan(values))
     for year in YEARS:
         inconsistent |= (res[("child", year)] == 2) & (res[("father", year)] == 1) & (res[("mother", year)] == 1)
@@ -102,7 +102,7 @@ def flags(frame):
         "family_disruption": np.any([p == 9 for p in parents], axis=0),
         "res_unknown": unknown,
         "res_inconsistent": inconsistent,
-        "straightline": (raw.nunique(axis=1) == 1).to_numpy() & raw.notna().all(1).to_numpy(),
+        "straightline": raw.eq(raw.iloc[:, 0], axis=0).all(axis=1).to_numpy() & raw.notna().all(1).to_numpy(),
         "speeding": (duration < duration.median() / 3).to_numpy(),
         "missing_covariates": frame[COVARIATES].isna().any(axis=1).to_numpy() | ~rsca_ok.to_numpy() | ~pcr_ok,
     }, index=frame.index)

@@ -75,7 +75,7 @@ def test_cut_labels():
     assert tree.cut(2).tolist() == [0, 0, 1, 1]
     assert tree.cut(1).tolist() == [0, 0, 0, 0]
     assert tree.cut(4).tolist() == [0, 1, 2, 3]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"k must be in 1\.\.4"):
         tree.cut(5)
 
 
@@ -177,13 +177,13 @@ def test_shared_update_paths_are_bit_for_bit_the_direct_updates():
 
 
 def test_rejects_bad_input():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 2 items"):
         ward_tree(np.ones(2))  # not a condensed length
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="weights must be counts"):
         ward_tree(np.ones(3), np.array([1.0, 0.0, 1.0]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="weights must be counts"):
         ward_tree(np.ones(3), np.array([1.0, 2.5, 1.0]))  # not counts
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive distance"):
         ward_tree(np.array([1.0, 0.0, 1.0]), np.array([2.0, 1.0, 1.0]))  # distinct items at distance 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="method must be one of"):
         ward_tree(np.ones(3), method="average")

@@ -6,6 +6,9 @@ from functools import lru_cache
 from django.utils import timezone
 
 from analysis.models import AnalysisRun
+from scoring.instrument import default_instrument
+
+BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
 
 @lru_cache(maxsize=2)
@@ -16,7 +19,7 @@ def synthetic_results(n: int, seed: int = 1) -> str:
     from scoring.engine import score_wave
 
     raw = synthetic_cohort(n, seed=seed)
-    return json.dumps(run_analysis(raw.join(score_wave(raw)), study="both").to_dict())
+    return json.dumps(run_analysis(raw.join(score_wave(raw)), instrument=BUNDLED, study="both").to_dict())
 
 
 def stored_run(wave, n: int) -> AnalysisRun:

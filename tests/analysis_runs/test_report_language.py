@@ -59,3 +59,11 @@ def test_plots_differ_by_language(researcher_client, cohort_run, name):
     svg = _get(researcher_client, url + "?format=svg", "zh-hans").content.decode()
     assert any(text in svg for text in ("年龄（岁）", "k（类别数）", "双亲外出留守"))
     assert "Noto Sans CJK" in svg  # drawn with the CJK font
+
+
+def test_every_status_of_the_sequence_alphabet_has_a_chinese_label():
+    from scoring.alphabet import MIGRATION_STATUSES
+
+    with translation.override("zh-hans"):
+        for term in (*MIGRATION_STATUSES.shorts, *MIGRATION_STATUSES.cluster_names):
+            assert label(term) != term, term

@@ -98,7 +98,7 @@ def test_the_schema_documents_the_new_names_and_marks_the_old_ones_deprecated(wo
     responses = schema["paths"]["/api/v1/responses/{id}/"]["get"]["responses"]
     assert {"200", "400", "401", "403", "404", "429"} <= set(responses)
     assert responses["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
-    assert "bearer" == schema["components"]["securitySchemes"]["personalToken"]["scheme"]
+    assert schema["components"]["securitySchemes"]["personalToken"]["scheme"] == "bearer"
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,7 @@ def test_the_research_side_has_no_key_of_the_school_side(world):
 
 
 @pytest.mark.parametrize(
-    "first, second",
+    ("first", "second"),
     [("teacher", "researcher"), ("school_admin", "study_admin"), ("counsellor", "researcher"), ("study_admin", "teacher")],
 )
 def test_one_user_never_holds_roles_of_both_sides_in_a_study(world, first, second):

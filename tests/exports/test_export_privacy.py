@@ -24,9 +24,11 @@ def _mode(path) -> int:
 def job(reference_wave, researcher, media, django_capture_on_commit_callbacks):
     old_umask = os.umask(0o022)  # the usual umask: files would be 0644 unless made private
     try:
-        with mock.patch("exports.tasks.export_job_task.delay", side_effect=lambda job_id: export_job_run(job_id=job_id)):
-            with django_capture_on_commit_callbacks(execute=True):
-                made = export_job_create(wave=reference_wave, user=researcher, options={"format": "csv"})
+        with (
+            mock.patch("exports.tasks.export_job_task.delay", side_effect=lambda job_id: export_job_run(job_id=job_id)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            made = export_job_create(wave=reference_wave, user=researcher, options={"format": "csv"})
     finally:
         os.umask(old_umask)
     made.refresh_from_db()

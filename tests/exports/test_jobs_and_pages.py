@@ -164,9 +164,11 @@ def test_command_line_formats_layouts_and_flow(reference_wave, tmp_path, capsys)
 def test_a_broker_that_is_down_keeps_the_job_in_the_outbox(reference_wave, researcher, django_capture_on_commit_callbacks):
     from surveys.models import OutboxTask
 
-    with mock.patch("exports.tasks.export_job_task.delay", side_effect=ConnectionError("broker down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            job = export_job_create(wave=reference_wave, user=researcher, options={})
+    with (
+        mock.patch("exports.tasks.export_job_task.delay", side_effect=ConnectionError("broker down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = export_job_create(wave=reference_wave, user=researcher, options={})
     kept = OutboxTask.objects.get()
     assert kept.name == "exports.tasks.export_job_task" and kept.kwargs == {"job_id": job.pk}
     job.refresh_from_db()

@@ -9,7 +9,7 @@ from schools.selectors import consent_allows_answering
 from surveys.frames import wave_frame
 from surveys.instruments import instrument_for
 from surveys.models import AccessCode, Response, Score
-from tests.factories import AccessCodeFactory
+from tests.factories import AccessCodeFactory, ScoreFactory
 from tests.schools.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def _submitted(world, kid):
         respondent=kid, wave=world.wave, school_class=kid.school_class, instrument_version="1", status="submitted",
         submitted_at=timezone.now(), answers={"dep1": 3}, duration_s=600,
     )
-    Score.objects.create(response=response, values={"dep": 12}, instrument_version="1")
+    ScoreFactory(response=response, values={"dep": 12})
     return response
 
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 from schools import services
 from schools.selectors import Status, roster_get
 from surveys.access_codes import ALPHABET, LENGTH
-from surveys.models import AccessCode, Response, Score
-from tests.factories import RespondentFactory, SchoolClassFactory, WaveFactory
+from surveys.models import AccessCode, Response
+from tests.factories import RespondentFactory, SchoolClassFactory, ScoreFactory, WaveFactory
 from tests.schools.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def _progress(world):
         respondent=kids[1], wave=world.wave, school_class=world.class_a1, instrument_version="1", status="submitted",
         started_at=now, last_activity_at=now, submitted_at=now, answers={"dep1": 2},
     )
-    Score.objects.create(response=submitted, values={"dep": 23.0}, instrument_version="1")
+    ScoreFactory(response=submitted, values={"dep": 23.0})
     kids[3].withdrawn_at = now
     kids[3].save()
 

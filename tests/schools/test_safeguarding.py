@@ -12,7 +12,7 @@ from django.utils import timezone
 from schools import services
 from schools.models import Alert, AuditEvent, Membership, StudyPolicy
 from surveys.models import Response
-from tests.factories import AccessCodeFactory, SafeguardingRuleFactory
+from tests.factories import AccessCodeFactory, SafeguardingRuleFactory, ScoreFactory
 from tests.schools.conftest import login
 from tests.surveys.answers import page_answers, sections
 
@@ -35,7 +35,6 @@ def _run_on_commit(django_capture_on_commit_callbacks):
     """Mail goes out on commit; tests run inside a transaction, so the submission runs the callbacks itself."""
     global _capture
     _capture = django_capture_on_commit_callbacks
-    yield
 
 
 _capture = None
@@ -203,10 +202,9 @@ def test_a_submission_scored_late_is_checked_by_the_periodic_sweep(world):
         instrument_version="1", submitted_at=timezone.now(), source="import",
     )
     assert services.safeguarding_sweep() == 0  # not scored yet
-    from surveys.models import Score
 
-    Score.objects.create(response=response, values={"dep": 25}, instrument_version="1")
-    Score.objects.create(response=imported, values={"dep": 25}, instrument_version="1")
+    ScoreFactory(response=response, values={"dep": 25})
+    ScoreFactory(response=imported, values={"dep": 25})
     assert services.safeguarding_sweep() == 1
     assert services.safeguarding_sweep() == 0
     assert Alert.objects.get().respondent == world.kids_a1[0]

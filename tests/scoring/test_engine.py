@@ -206,7 +206,7 @@ def test_object_columns_as_from_a_form():
 
 
 @pytest.mark.parametrize(
-    "birth_month, submitted, age",
+    ("birth_month", "submitted", "age"),
     [
         (7, "2021-07-15T10:00:00+08:00", 12),  # birthday (the 1st) this month: completed
         (8, "2021-07-15T10:00:00+08:00", 11),
@@ -289,7 +289,7 @@ def test_the_four_statuses_and_the_sequence():
 
 
 @pytest.mark.parametrize(
-    "triple, flag",
+    ("triple", "flag"),
     [
         ((8, 1, 1), "flag_res_unknown"),
         ((1, 8, 1), "flag_res_unknown"),
@@ -315,7 +315,7 @@ def test_undefined_year(triple, flag):
 
 
 @pytest.mark.parametrize(
-    "parent_away, mother_away, father_away, expected",
+    ("parent_away", "mother_away", "father_away", "expected"),
     [
         (0, np.nan, np.nan, 0),  # not asked
         (0, 0, 0, 0),
@@ -337,27 +337,27 @@ def test_migration_now(parent_away, mother_away, father_away, expected):
         assert row["migration_now"] == expected
 
 
-@pytest.mark.parametrize("edu, collapsed", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 3), (np.nan, None)])
+@pytest.mark.parametrize(("edu", "collapsed"), [(1, 1), (2, 1), (3, 2), (4, 3), (5, 3), (np.nan, None)])
 def test_collapsed_education(edu, collapsed):
     row = score(father_edu=edu, mother_edu=edu)
     for code in ("father_edu3", "mother_edu3"):
         assert is_missing(row[code]) if collapsed is None else row[code] == collapsed
 
 
-@pytest.mark.parametrize("siblings, only_child", [(0, 1), (1, 0), (3, 0), (np.nan, None)])
+@pytest.mark.parametrize(("siblings", "only_child"), [(0, 1), (1, 0), (3, 0), (np.nan, None)])
 def test_only_child(siblings, only_child):
     row = score(siblings=siblings)
     assert is_missing(row["only_child"]) if only_child is None else row["only_child"] == only_child
 
 
-@pytest.mark.parametrize("health, good", [(1, 0), (3, 0), (4, 1), (5, 1), (np.nan, None)])
+@pytest.mark.parametrize(("health", "good"), [(1, 0), (3, 0), (4, 1), (5, 1), (np.nan, None)])
 def test_health_good(health, good):
     row = score(health=health)
     assert is_missing(row["health_good"]) if good is None else row["health_good"] == good
 
 
 @pytest.mark.parametrize(
-    "code, flagged",
+    ("code", "flagged"),
     [("hukou", 1), ("birth_year", 1), ("family_econ", 1), ("neighbor_relation", 1), ("caregiver", 0), ("ethnicity", 0), ("contact_freq", 0), ("grade", 0)],
 )
 def test_missing_covariates(code, flagged):

@@ -1,5 +1,6 @@
 """The Celery worker is killed in the middle of an analysis run."""
 
+import contextlib
 import os
 import signal
 
@@ -21,10 +22,8 @@ def kill_worker(process) -> None:
     """SIGKILL the worker and its pool children, as the out-of-memory killer would."""
     children = [int(pid) for pid in os.popen(f"pgrep -P {process.pid}").read().split()]
     for pid in [process.pid, *children]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait(10)
 
 

@@ -132,7 +132,7 @@ def test_every_write_is_in_the_answer_history(two_devices):
     assert rows[1]["revision"] == rows[0]["revision"] + 1 == Response.objects.get().revision
     birth_year = AnswerChange.objects.get(code="birth_year")
     assert birth_year.new_value == page_answers("about")["birth_year"] and birth_year.device == rows[0]["device"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="append-only"):
         birth_year.save()  # append-only
 
 

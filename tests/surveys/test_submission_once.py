@@ -63,12 +63,12 @@ def test_two_tabs_submitting_at_once_give_one_submission(access_code):
 
 @pytest.mark.django_db
 def test_submission_is_kept_when_scoring_fails(monkeypatch, access_code, client, django_capture_on_commit_callbacks):
-    import surveys.services
+    import surveys.scores
 
     def broken(*args, **kwargs):
         raise RuntimeError("scoring bug")
 
-    monkeypatch.setattr(surveys.services, "score_frame", broken)
+    monkeypatch.setattr(surveys.scores, "score_frame", broken)
     queued = []
     monkeypatch.setattr("surveys.tasks.score_pending.delay", lambda: queued.append(1))
     client.post(reverse("surveys:entry"), {"code": access_code.code})

@@ -7,6 +7,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
+from analysis.core.pipeline import STUDIES
+from analysis.core.psm import LINKS
 from analysis.models import AnalysisRun
 from analysis.selectors import run_assignments, run_parts
 from analysis.services import analysis_run_execute, analysis_run_start
@@ -24,12 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--study", help="needed when the wave code exists in several studies")
         parser.add_argument("--k", type=int, help="number of clusters (default: chosen by the largest ASW)")
         parser.add_argument("--years", default="1-12", help="years of life clustered, e.g. 1-12")
-        parser.add_argument("--models", choices=["A", "B", "both"], default="both", help="Study A, Study B or both")
+        parser.add_argument("--models", choices=STUDIES, default="both", help="Study A, Study B or both")
         parser.add_argument(
             "--se", default="HC1,cluster",
             help="standard errors besides the classical ones: HC1, cluster (by school), both (default) or none",
         )
-        parser.add_argument("--psm-link", choices=["logit", "probit"], default="logit", help="propensity model")
+        parser.add_argument("--psm-link", choices=LINKS, default="logit", help="propensity model")
         parser.add_argument(
             "--psm-no-ties", action="store_true", help="keep exactly k nearest neighbours (no psmatch2 ties)"
         )

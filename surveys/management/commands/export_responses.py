@@ -5,11 +5,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from exports.documents import write_documents
-from scoring.cleaning import CLEANING_RULES
+from scoring.cleaning import CLEANING_RULES, FLOW_COLUMNS
 from scoring.instrument import LANGUAGES
 from surveys.exports import (
     FORMATS,
     LAYOUTS,
+    PANELS,
     STATA_VERSIONS,
     ExportOptions,
     ExportOptionsError,
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--wave", help="the wave to export (or --study S --panel long|wide)")
         parser.add_argument("--study", help="the study of the panel; or of the wave, when its code exists in several studies")
         parser.add_argument(
-            "--panel", choices=["long", "wide"],
+            "--panel", choices=[panel for panel in PANELS if panel],
             help="every wave of --study: long (one row per pid and wave, with wave_no) or wide (one row per pid, columns _w1, _w2...)",
         )
         parser.add_argument("--out", help="the data file (default: a name from study, wave, cleaning and layout, here)")
@@ -93,7 +94,7 @@ class Command(BaseCommand):
 
 def flow_text(flow: list[dict]) -> str:
     """The flow as an aligned table: rule, flag, enabled, dropped, remaining."""
-    header = ("rule", "flag", "enabled", "dropped", "remaining")
+    header = FLOW_COLUMNS
     rows = [header] + [
         (row["rule"], row["flag"] or "-", "-" if row["enabled"] is None else str(row["enabled"]), str(row["dropped"]), str(row["remaining"]))
         for row in flow
