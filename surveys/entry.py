@@ -93,19 +93,7 @@ def student_session_response(*, session) -> SessionState:
     response_id, code_id = session.get(SESSION_RESPONSE), session.get(SESSION_CODE)
     if not response_id:
         return SessionState(None, SessionEnded.NONE)
-    response = (
-        Response.objects.select_related("wave__instrument", "wave__study", "respondent")
-        .defer(*deferring_texts("wave__instrument"))
-        .filter(
-            pk=response_id,
-            respondent__withdrawn_at__isnull=True,
-            respondent__access_codes__pk=code_id,
-            respondent__access_codes__revoked_at__isnull=True,
-        )
-        .first()
-        if code_id
-        else None
-    )
+    response = response_of_code(response_id=response_id, code_id=code_id)
     now = int(time.time())
     if response is None:
         _session_end(session)
@@ -119,6 +107,23 @@ def student_session_response(*, session) -> SessionState:
     if now - seen >= min(SEEN_RESOLUTION_S, limit / 10) or SESSION_SEEN not in session:
         session[SESSION_SEEN] = now
     return SessionState(response)
+
+
+def response_of_code(*, response_id: int, code_id: int | None) -> Response | None:
+    """The response if the code it was entered with is still valid and the respondent not withdrawn (one query)."""
+    if not code_id:
+        return None
+    return (
+        Response.objects.select_related("wave__instrument", "wave__study", "respondent")
+        .defer(*deferring_texts("wave__instrument"))
+        .filter(
+            pk=response_id,
+            respondent__withdrawn_at__isnull=True,
+            respondent__access_codes__pk=code_id,
+            respondent__access_codes__revoked_at__isnull=True,
+        )
+        .first()
+    )
 
 
 def _session_end(session) -> None:

@@ -23,6 +23,11 @@ ROUTING_ITEMS = ("birth_year", "birth_month")
 RESIDENCE_SECTION = "residence_history"
 
 
+def required_items(instrument: Instrument) -> set[str]:
+    """The items a page cannot be saved without: the birth date and the items a follow-up depends on."""
+    return set(ROUTING_ITEMS) | instrument.steering_items
+
+
 class AccessCodeForm(forms.Form):
     code = forms.CharField(
         label=_("Access code"),
@@ -98,7 +103,7 @@ class SectionForm(forms.Form):
         self.lang = lang
         self.age = age
         self.years = instrument.residence_years_asked(age) if section == RESIDENCE_SECTION else range(0)
-        required = set(ROUTING_ITEMS) | instrument.steering_items
+        required = required_items(instrument)
         for code in page_item_codes(instrument, section, age):
             self.fields[code] = copy.deepcopy(_field_prototype(instrument, code, code in required, lang))
 
@@ -160,6 +165,11 @@ def decode_shown(text: str | None) -> dict | None:
         shown = json.loads(text or "")
     except ValueError:
         return None
+    return valid_shown(shown)
+
+
+def valid_shown(shown) -> dict | None:
+    """What a page showed, as sent in a queued save's JSON: item code -> int or None, else None."""
     if not isinstance(shown, dict):
         return None
     if not all(isinstance(value, int) and not isinstance(value, bool) or value is None for value in shown.values()):

@@ -226,6 +226,26 @@ class AnswerChange(models.Model):
         super().save(*args, **kwargs)
 
 
+class PageReceipt(models.Model):
+    """A page save that carried a client-generated id: its retry returns this outcome and writes nothing again.
+
+    The offline questionnaire sends every queued page with an id made on the
+    phone; a save whose reply was lost is sent again with the same id.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="page_receipts")
+    client_id = models.CharField(max_length=64)
+    conflicts = models.JSONField(default=dict, blank=True)  # item code -> [this page's value, the saved one]
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("page receipt")
+        constraints = [models.UniqueConstraint(fields=["response", "client_id"], name="one_receipt_per_client_id")]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} {self.client_id}"
+
+
 class Score(models.Model):  # noqa: DJ008  (no __str__: the admin's "score object (N)" stays as users know it)
     """The derived variables of a submitted response, keyed by dictionary code."""
 

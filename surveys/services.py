@@ -17,7 +17,7 @@ from django.utils import timezone
 from .dispatch import enqueue
 from .frames import scoring_input
 from .instruments import deferring_texts, instrument_for
-from .models import AccessCode, AnswerChange, Response, Score, Wave
+from .models import AccessCode, AnswerChange, PageReceipt, Response, Score, Wave
 from .scores import scores_write
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class PageSave:
     response: Response
     # item code -> (the value this page sent, the value saved meanwhile by another device or tab)
     conflicts: dict = field(default_factory=dict)
+    replayed: bool = False  # a retry of a save already made (same client id): nothing was written
 
 
 def page_changes(*, stored: dict, answers: dict, shown: dict | None) -> tuple[dict, dict]:
@@ -158,6 +159,7 @@ def response_save_page(
     active_seconds: int | None = None,
     device: str = "",
     source: str = AnswerChange.Source.PAGE,
+    client_id: str = "",
 ) -> PageSave:
     """Apply the answers changed on one page to the draft, under one row lock; idempotent.
 
@@ -166,8 +168,15 @@ def response_save_page(
     answer another device changed since is reported as a conflict, not
     overwritten, and a stale page never moves the resume point backwards.
     Every answer written is appended to the answer history (one bulk insert).
+    A ``client_id`` (made by the phone for each page it sends) makes a retry
+    return the first outcome without writing again.
     """
     response = Response.objects.select_for_update().get(pk=response_id)
+    client_id = client_id[:64]
+    if client_id:
+        receipt = PageReceipt.objects.filter(response=response, client_id=client_id).first()
+        if receipt is not None:
+            return PageSave(response, {code: tuple(pair) for code, pair in receipt.conflicts.items()}, replayed=True)
     if response.is_submitted:
         raise ResponseClosed
     now = timezone.now()
@@ -196,6 +205,8 @@ def response_save_page(
     response.save(update_fields=fields)
     if changes:
         AnswerChange.objects.bulk_create(history)
+    if client_id:
+        PageReceipt.objects.create(response=response, client_id=client_id, conflicts={c: list(p) for c, p in conflicts.items()})
     return PageSave(response, conflicts)
 
 

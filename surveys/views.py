@@ -33,6 +33,7 @@ from .entry import (
 from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm, decode_shown, encode_shown, page_item_codes
 from .instruments import instrument_for
 from .models import Response
+from .offline import offline_key
 from .services import (
     ResponseClosed,
     response_save_page,
@@ -83,6 +84,8 @@ def student_view(view):
                 return redirect("surveys:entry")
             # Said by the URL, not a message: the page script follows the redirect twice.
             return redirect(f"{reverse('surveys:entry')}?ended={state.ended}")
+        if request.method == "GET" and request.GET.get("lang") in LANGUAGES:
+            request.session[SESSION_LANG] = request.GET["lang"]  # the language chosen on the phone while offline
         _activate(request, _lang(request, response))
         instrument = instrument_for(response.wave.instrument)
         page = view(request, response, instrument, *args, **kwargs)
@@ -146,6 +149,7 @@ def _context(request, response, instrument, **extra):
         "instrument": instrument,
         "lang": _lang(request, response),
         "languages": LANGUAGES,
+        "offline_key": offline_key(response.pk),
         **_progress(sections, current),
         **extra,
     }
@@ -212,6 +216,10 @@ def section(request, response, instrument, section):
         if request.method == "POST":
             messages.warning(request, _("Your answers were already submitted, so this page was not saved."))
         return redirect("surveys:done")
+    template_lang = _offline_template_lang(request)
+    if template_lang:
+        form = SectionForm(instrument=instrument, section=section, lang=template_lang, age=None)
+        return _section_page(request, response, instrument, form, shown=None, revision=None, template_lang=template_lang)
     if response.started_at is None:
         return redirect("surveys:assent")
     age = _age_now(response)
@@ -242,14 +250,9 @@ def _section_save(request, response, instrument, section, age):
         lang = switch_to
         request.session[SESSION_LANG] = lang
         _activate(request, lang)
+    move = "stay" if switch_to else "back" if "back" in request.POST else "next"
     sections = _sections(instrument)
-    position = sections.index(section)
-    if switch_to:
-        next_section = section
-    elif "back" in request.POST and position > 0:
-        next_section = sections[position - 1]
-    else:
-        next_section = (sections + [REVIEW])[position + 1]
+    next_section = page_after(sections, section, move)
     try:
         saved = response_save_page(
             response_id=response.pk,
@@ -262,6 +265,7 @@ def _section_save(request, response, instrument, section, age):
             next_section=next_section,
             active_seconds=_int_or_none(request.POST.get("active_seconds")),
             device=_device(request),
+            client_id=request.POST.get("client_id", ""),
         )
     except ResponseClosed:
         messages.warning(request, _("Your answers were already submitted, so this page was not saved."))
@@ -271,6 +275,25 @@ def _section_save(request, response, instrument, section, age):
     if next_section == REVIEW:
         return redirect("surveys:review")
     return redirect("surveys:section", section=next_section)
+
+
+def page_after(sections: list[str], section: str, move: str) -> str:
+    """The page a save leads to: the next one (or the review), the one before, or this one (a language switch)."""
+    position = sections.index(section)
+    if move == "stay":
+        return section
+    if move == "back" and position > 0:
+        return sections[position - 1]
+    return (sections + [REVIEW])[position + 1]
+
+
+def _offline_template_lang(request) -> str | None:
+    """``?offline=LANG`` on a GET: the page as an empty template, for the phone's offline copy of this code."""
+    lang = request.GET.get("offline") if request.method == "GET" else None
+    if lang in LANGUAGES:
+        _activate(request, lang)
+        return lang
+    return None
 
 
 def _conflict_page(request, saved, instrument, section):
@@ -286,8 +309,9 @@ def _conflict_page(request, saved, instrument, section):
     )
 
 
-def _section_page(request, response, instrument, form, *, shown, revision, status=200):
+def _section_page(request, response, instrument, form, *, shown, revision, status=200, template_lang=None):
     section = form.section.code
+    template_extra = {"lang": template_lang, "offline_template": True} if template_lang else {}
     template = "student/residence.html" if section == RESIDENCE_SECTION else "student/section.html"
     context = _context(
         request,
@@ -301,6 +325,7 @@ def _section_page(request, response, instrument, form, *, shown, revision, statu
         revision="" if revision is None else revision,
         has_conflicts=any(getattr(form[code], "conflict", None) for code in form.fields),
         page_form="page-form",
+        **template_extra,
     )
     return render(request, template, context, status=status)
 
@@ -319,20 +344,21 @@ def _int_or_none(value) -> int | None:
         return None
 
 
-def _summary(response: Response, instrument: Instrument, lang: str) -> list[dict]:
-    """Per section: how many of the questions asked were answered, for the review page."""
+def _summary(response: Response, instrument: Instrument, lang: str, *, blank: bool = False) -> list[dict]:
+    """Per section: how many of the questions asked were answered, for the review page (``blank``: none, a template)."""
     age = _age_now(response)
+    answers = {} if blank else response.answers
     rows = []
     for section in instrument.sections:
-        asked = [code for code in page_item_codes(instrument, section.code, age) if instrument[code].is_asked(response.answers, age)]
-        answered = [code for code in asked if code in response.answers]
+        asked = [code for code in page_item_codes(instrument, section.code, age) if instrument[code].is_asked(answers, age)]
+        answered = [code for code in asked if code in answers]
         rows.append(
             {
                 "code": section.code,
                 "title": section.text(lang),
                 "asked": len(asked),
                 "answered": len(answered),
-                "missing": [instrument[code].text(lang) for code in asked if code not in response.answers][:5],
+                "missing": [instrument[code].text(lang) for code in asked if code not in answers][:5],
             }
         )
     return rows
@@ -351,6 +377,13 @@ def review(request, response, instrument):
             active_seconds=_int_or_none(request.POST.get("active_seconds")),
         )
         return redirect("surveys:done")
+    template_lang = _offline_template_lang(request)
+    if template_lang:
+        summary = _summary(response, instrument, template_lang, blank=True)
+        context = _context(
+            request, response, instrument, summary=summary, section_code=REVIEW, lang=template_lang, offline_template=True
+        )
+        return render(request, "student/review.html", context)
     lang = _lang(request, response)
     summary = _summary(response, instrument, lang)
     missing_required = [

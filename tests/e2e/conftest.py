@@ -163,6 +163,16 @@ def _serve_production(django_db_blocker, tmp_path_factory, extra_env: dict):
 
 
 @pytest.fixture
+def network(production_server):
+    """The production server behind a relay a test can cut, as a phone's coverage (``tests/e2e/offline.py``)."""
+    from tests.e2e.offline import Network
+
+    relay = Network(production_server)
+    yield relay
+    relay.close()
+
+
+@pytest.fixture
 def staff(browser, production_server):
     """Open a staff member's browser, signed in, on the production server: ``staff(user, **options)``."""
     from tests.e2e.staff import StaffBrowser  # staff.py reads this module's secret key and CSP watcher

@@ -12,6 +12,12 @@ def click_and_follow(page, selector: str) -> None:
     with page.expect_navigation():
         page.click(selector)
     page.wait_for_load_state()
+    page_kept(page)
+
+
+def page_kept(page) -> None:
+    """Wait until the page script has filled the page from the phone's copy of the questionnaire, if it keeps one."""
+    page.wait_for_function("() => !document.body || !document.body.dataset.offlineKey || document.body.dataset.kept")
 
 
 def enter_code(page, base_url: str, code: str) -> None:
