@@ -122,6 +122,11 @@ def grow(world, n: int) -> None:
     assert Response.objects.filter(wave=world.wave).exists()
 
 
-def staff_client(client, world, role: str):
+def assert_queries_do_not_grow(client, role: str, url, n: int = 20) -> None:
+    """``url(world)`` asked by the study's ``role``: as many queries with 1 row of every kind as with ``n + 1``."""
+    world = study_world()
     client.force_login(world.users[role])  # both steps: password and second factor (tests/conftest.py)
-    return client
+    few = queries_of(client, url(world))
+    grow(world, n)
+    many = queries_of(client, url(world))
+    assert many == few, f"{url(world)}: {few} queries with 1 row of every kind, {many} with {n + 1}"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.query_counts import grow, queries_of, staff_client, study_world
+from tests.query_counts import assert_queries_do_not_grow
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +29,4 @@ LISTS = {
 
 @pytest.mark.parametrize("name", list(LISTS))
 def test_queries_do_not_grow_with_the_rows(client, name):
-    role, url = LISTS[name]
-    world = study_world()
-    staff_client(client, world, role)
-    few = queries_of(client, url(world))
-    grow(world, 20)
-    assert queries_of(client, url(world)) == few
+    assert_queries_do_not_grow(client, *LISTS[name])
