@@ -29,7 +29,15 @@ from surveys.models import Wave
 
 from .models import AnalysisRun
 from .pinning import PinError, analysis_run_pin, analysis_run_unpin
-from .selectors import run_assignments, run_in_use, run_latest_succeeded, run_parts, runs_visible, user_may_analyse
+from .selectors import (
+    run_assignments,
+    run_in_use,
+    run_latest_succeeded,
+    run_parts,
+    runs_shown_by_wave,
+    runs_visible,
+    user_may_analyse,
+)
 from .services import MAX_BOOTSTRAP, analysis_run_cancel, analysis_run_start
 
 
@@ -164,7 +172,16 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     ordering_fields = ["id", "created_at", "finished_at"]
 
     def get_queryset(self):
-        return runs_visible(self.request.user).select_related("pinned_by").order_by("-created_at", "-id")
+        runs = runs_visible(self.request.user).select_related("pinned_by").order_by("-created_at", "-id")
+        return runs.defer("results_json") if self.action == "list" else runs  # a list shows no results
+
+    def list(self, request, *args, **kwargs):
+        """The runs, each marked latest / pinned / current: the runs shown per wave read once for the page."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = self.get_serializer_context()
+        context.update(runs_shown_by_wave(run.wave_id for run in page))
+        data = AnalysisRunSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)
 
     def get_serializer_class(self):
         return AnalysisRunSerializer if self.action == "list" else AnalysisRunDetailSerializer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from analysis.core.models import ROBUST_MARKS, ROBUST_SE
@@ -35,6 +35,25 @@ def run_in_use(wave: Wave) -> AnalysisRun | None:
     """The run that feeds exports and the API for ``wave``: its pinned run, else its latest succeeded run."""
     pinned = AnalysisRun.objects.filter(wave=wave, pinned_at__isnull=False, status=AnalysisRun.Status.SUCCEEDED).first()
     return pinned or run_latest_succeeded(wave)
+
+
+def runs_shown_by_wave(wave_ids) -> dict[str, dict[int, int | None]]:
+    """For many waves in one query: ``{"latest": {wave_id: run id}, "current": {wave_id: run id}}``.
+
+    The same runs as :func:`run_latest_succeeded` and :func:`run_in_use` (None
+    for a wave without one), as correlated subqueries on the (wave, status,
+    finished_at) index: a list of runs does not ask twice per wave.
+    """
+    succeeded = AnalysisRun.objects.filter(wave=OuterRef("pk"), status=AnalysisRun.Status.SUCCEEDED)
+    rows = Wave.objects.filter(pk__in=set(wave_ids)).annotate(
+        latest=Subquery(succeeded.order_by("-finished_at", "-id").values("pk")[:1]),
+        pinned=Subquery(succeeded.filter(pinned_at__isnull=False).order_by("-created_at", "-id").values("pk")[:1]),
+    ).values_list("pk", "latest", "pinned")
+    shown: dict[str, dict[int, int | None]] = {"latest": {}, "current": {}}
+    for wave_id, latest, pinned in rows:
+        shown["latest"][wave_id] = latest
+        shown["current"][wave_id] = pinned or latest
+    return shown
 
 
 def run_provenance(run: AnalysisRun) -> dict:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,16 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from schools.scoping import research_studies
-from surveys.exports import wave_flow
 from surveys.models import Wave
-from surveys.selectors import waves_with_counts
+from surveys.selectors import wave_flow_cached, waves_with_counts
 
 from .forms import ExportForm
 from .models import ExportJob
 from .selectors import export_job_downloadable, export_jobs_visible
 from .services import export_job_create, export_job_download
-
-FLOW_CACHE_S = 3600
 
 
 def research_view(view):
@@ -42,12 +38,7 @@ def _waves(user):
 
 def cached_flow(wave) -> list[dict]:
     """The default flow of a wave, cached until its data change (or its count of exported rows does)."""
-    key = f"exports:flow:{wave.pk}:{wave.data_changed_at and wave.data_changed_at.timestamp()}:{getattr(wave, 'submitted', '')}"
-    flow = cache.get(key)
-    if flow is None:
-        flow = wave_flow(wave=wave)
-        cache.set(key, flow, FLOW_CACHE_S)
-    return flow
+    return wave_flow_cached(wave=wave)
 
 
 @research_view

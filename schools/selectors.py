@@ -179,8 +179,18 @@ def roster_respondent_get(*, user, school_class: SchoolClass, respondent_id: int
     )
 
 
-def classes_for_dashboard(*, user):
-    return scoping.classes_on_roster(user).select_related("school__study").order_by("school__study", "school", "code")
+def classes_for_dashboard(*, user) -> list[dict]:
+    """The classes whose rosters the user manages (a study administrator: every class of the study, thousands):
+    pk, code, and the names shown (``str()`` of the class and of its school), as plain rows, not model objects."""
+    rows = (
+        scoping.classes_on_roster(user)
+        .order_by("school__study", "school", "code")
+        .values_list("pk", "code", "name", "school__code", "school__name")
+    )
+    return [
+        {"pk": pk, "code": code, "label": name or code, "school": school_name or school_code}
+        for pk, code, name, school_code, school_name in rows
+    ]
 
 
 def roster_size(*, school_class: SchoolClass) -> int:

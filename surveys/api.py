@@ -46,10 +46,9 @@ from scoring.instrument import LANGUAGES
 from . import throttle
 from .access_codes import normalise_access_code
 from .entry import Refusal, access_code_enter, student_session_response
-from .exports import wave_flow
 from .instruments import INSTRUMENT_TEXTS, instrument_for
 from .models import AnswerChange, Respondent, Response, School, SchoolClass, Score, Study, Wave
-from .selectors import waves_with_counts
+from .selectors import wave_flow_cached, waves_with_counts
 from .services import ResponseClosed, response_save_page, response_submit
 
 RULE_NAMES = [name for name, _ in CLEANING_RULES]
@@ -205,7 +204,7 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
         unknown = [rule for rule in skip if rule not in RULE_NAMES]
         if unknown:
             raise ValidationError({"skip": [_("Unknown rules: %(rules)s") % {"rules": ", ".join(unknown)}]})
-        return ApiResponse(wave_flow(wave=wave, rules={rule: False for rule in skip}))
+        return ApiResponse(wave_flow_cached(wave=wave, rules={rule: False for rule in skip}))
 
 
 class SchoolSerializer(serializers.ModelSerializer):

@@ -124,6 +124,10 @@ class Respondent(models.Model):
     class Meta:
         verbose_name = _("respondent")
         constraints = [models.UniqueConstraint(fields=["study", "pid"], name="pid_unique_in_study")]
+        # The few withdrawn children, newest first (the withdrawn list; wave counts subtract their responses).
+        indexes = [
+            models.Index(fields=["study", "-withdrawn_at"], condition=models.Q(withdrawn_at__isnull=False), name="respondent_withdrawn")
+        ]
         ordering = ["study", "pid"]
 
     def __str__(self) -> str:
@@ -148,6 +152,8 @@ class AccessCode(models.Model):
                 name="one_active_code_per_respondent_wave",
             )
         ]
+        # A wave's live codes, counted on the index alone (the staff home's and the API's wave counts).
+        indexes = [models.Index(fields=["wave"], condition=models.Q(revoked_at__isnull=True), name="accesscode_live_by_wave")]
 
     def __str__(self) -> str:
         return self.code

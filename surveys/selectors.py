@@ -37,25 +37,52 @@ def _count_per_wave(rows: QuerySet) -> Coalesce:
 
     Counting two relations with ``Count`` in one ``annotate`` joins them with
     each other, rows x codes per wave; subqueries keep each count linear.
+    ``COUNT(*)`` (not of the id) lets PostgreSQL count the index entries
+    alone (an index-only scan) without reading the rows and their answers.
     """
-    counted = rows.filter(wave=OuterRef("pk")).order_by().values("wave").annotate(n=Count("pk")).values("n")
+    counted = rows.filter(wave=OuterRef("pk")).order_by().values("wave").annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def waves_with_counts(waves: QuerySet) -> QuerySet:
-    """Waves with their numbers of submitted (withdrawn children left out) and in-progress responses, and live codes."""
-    responses = Response.objects.all()
+    """Waves with their numbers of submitted (withdrawn children left out) and in-progress responses, and live codes.
+
+    Submitted responses of children still in the study are all submitted
+    responses (counted on the (wave, status) index) less those of withdrawn
+    children (few, found by the partial index of withdrawn respondents): no
+    join of every response with its respondent.
+    """
+    submitted = Response.objects.filter(status=Response.Status.SUBMITTED)
     return (
         waves.select_related("study", "instrument")
         .annotate(
-            submitted=_count_per_wave(
-                responses.filter(status=Response.Status.SUBMITTED, respondent__withdrawn_at__isnull=True)
-            ),
-            in_progress=_count_per_wave(responses.filter(status=Response.Status.DRAFT)),
+            submitted=_count_per_wave(submitted) - _count_per_wave(submitted.filter(respondent__withdrawn_at__isnull=False)),
+            in_progress=_count_per_wave(Response.objects.filter(status=Response.Status.DRAFT)),
             codes=_count_per_wave(AccessCode.objects.filter(revoked_at__isnull=True)),
         )
         .order_by("study__code", "code")
     )
+
+
+FLOW_CACHE_S = 3600
+
+
+def wave_flow_cached(*, wave: Wave, rules: dict | None = None) -> list[dict]:
+    """The cleaning flow of a wave (:func:`surveys.exports.wave_flow`, which reads every submitted response's
+    flags), cached until the wave's data change (its ``data_changed_at``, or its annotated count of submitted
+    responses) for each set of rules switched off: the wave pages and the API's ``flow`` share it."""
+    from django.core.cache import cache
+
+    from .exports import wave_flow
+
+    stamp = wave.data_changed_at and wave.data_changed_at.timestamp()
+    off = ",".join(sorted(rule for rule, enabled in (rules or {}).items() if not enabled))
+    key = f"exports:flow:{wave.pk}:{stamp}:{getattr(wave, 'submitted', '')}:{off}"
+    flow = cache.get(key)
+    if flow is None:
+        flow = wave_flow(wave=wave, rules=rules)
+        cache.set(key, flow, FLOW_CACHE_S)
+    return flow
 
 
 def answer_changes(*, respondent, lang: str) -> list[dict]:
