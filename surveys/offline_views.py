@@ -21,7 +21,7 @@ from .forms import SectionForm, valid_shown
 from .instruments import instrument_for
 from .offline import offline_bundle, offline_token_response
 from .services import ResponseClosed, response_save_page, response_submit
-from .views import _age_now, _int_or_none, _sections, page_after, student_view
+from .views import REVIEW, age_now, int_or_none, page_after, section_codes, student_view
 
 # The files every page needs, cached by the service worker when it installs (hashed names in production).
 APP_FILES = ("surveys/student.css", "surveys/questionnaire.js", "surveys/offline-store.js", "surveys/icon.svg")
@@ -83,7 +83,7 @@ def sync(request: HttpRequest) -> JsonResponse:
     client_id = str(payload.get("id") or "")[:64]
     if not client_id:
         return _reply("invalid", 400)
-    active_seconds = _int_or_none(payload.get("active_seconds"))
+    active_seconds = int_or_none(payload.get("active_seconds"))
     if payload.get("kind") == "submit":
         submission = response_submit(response_id=response.pk, submission_key=client_id, active_seconds=active_seconds)
         return _reply("submitted", created=submission.created)
@@ -92,13 +92,13 @@ def sync(request: HttpRequest) -> JsonResponse:
 
 def _sync_page(response, payload, client_id, active_seconds) -> JsonResponse:
     instrument = instrument_for(response.wave.instrument)
-    sections = _sections(instrument)
+    sections = section_codes(instrument)
     section, answers, lang = payload.get("section"), payload.get("answers"), payload.get("lang")
     if section not in sections or not isinstance(answers, dict) or payload.get("move") not in ("next", "back", "stay"):
         return _reply("invalid", 400)
     lang = lang if lang in LANGUAGES else response.lang
     data = {code: "" if value is None else str(value) for code, value in answers.items()}
-    form = SectionForm(data, instrument=instrument, section=section, lang=lang, age=_age_now(response))
+    form = SectionForm(data, instrument=instrument, section=section, lang=lang, age=age_now(response))
     valid = form.is_valid()
     switch = bool(payload.get("switch"))
     if not valid and not switch:
@@ -109,8 +109,8 @@ def _sync_page(response, payload, client_id, active_seconds) -> JsonResponse:
             section=section,
             answers=form.answers() if valid else form.valid_answers(),
             shown=valid_shown(payload.get("shown")) or {},
-            revision=_int_or_none(payload.get("revision")),
-            order=[*sections, "review"],
+            revision=int_or_none(payload.get("revision")),
+            order=[*sections, REVIEW],
             lang=lang,
             next_section=page_after(sections, section, payload["move"]),
             active_seconds=active_seconds,

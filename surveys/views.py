@@ -116,7 +116,7 @@ def script_navigation(view):
     return wrapper
 
 
-def _sections(instrument: Instrument) -> list[str]:
+def section_codes(instrument: Instrument) -> list[str]:
     return [section.code for section in instrument.sections]
 
 
@@ -125,7 +125,7 @@ def _resume_url(response: Response, instrument: Instrument):
         return redirect("surveys:done")
     if response.started_at is None:
         return redirect("surveys:assent")
-    section = response.current_section or _sections(instrument)[0]
+    section = response.current_section or section_codes(instrument)[0]
     if section == REVIEW:
         return redirect("surveys:review")
     return redirect("surveys:section", section=section)
@@ -142,7 +142,7 @@ def _progress(sections: list[str], current: str) -> dict:
 
 
 def _context(request, response, instrument, **extra):
-    sections = _sections(instrument)
+    sections = section_codes(instrument)
     current = extra.get("section_code") or REVIEW
     return {
         "response": response,
@@ -185,11 +185,11 @@ def assent(request, response, instrument):
     form = AssentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         response_start(response_id=response.pk, lang=_lang(request, response))
-        return redirect("surveys:section", section=_sections(instrument)[0])
+        return redirect("surveys:section", section=section_codes(instrument)[0])
     return render(request, "student/assent.html", _context(request, response, instrument, form=form, section_code=ASSENT))
 
 
-def _age_now(response: Response) -> int | None:
+def age_now(response: Response) -> int | None:
     return completed_age(response.answers.get("birth_year"), response.answers.get("birth_month"), timezone.localdate())
 
 
@@ -209,7 +209,7 @@ def _with_same_as_previous(data, years) -> dict:
 @require_http_methods(["GET", "POST"])
 @student_view
 def section(request, response, instrument, section):
-    sections = _sections(instrument)
+    sections = section_codes(instrument)
     if section not in sections:
         return redirect("surveys:section", section=sections[0])
     if response.is_submitted:
@@ -222,7 +222,7 @@ def section(request, response, instrument, section):
         return _section_page(request, response, instrument, form, shown=None, revision=None, template_lang=template_lang)
     if response.started_at is None:
         return redirect("surveys:assent")
-    age = _age_now(response)
+    age = age_now(response)
     if section == RESIDENCE_SECTION and age is None:
         messages.warning(request, _("Please give your year and month of birth first."))
         return redirect("surveys:section", section=instrument["birth_year"].section)
@@ -241,7 +241,7 @@ def _section_save(request, response, instrument, section, age):
     data = _with_same_as_previous(request.POST, SectionForm(**form_kwargs).years)
     form = SectionForm(data, **form_kwargs)
     posted_shown = decode_shown(request.POST.get("shown"))
-    posted_revision = _int_or_none(request.POST.get("revision"))
+    posted_revision = int_or_none(request.POST.get("revision"))
     valid = form.is_valid()
     if not valid and not switch_to:
         messages.error(request, _("Please check the answers marked below."))
@@ -251,7 +251,7 @@ def _section_save(request, response, instrument, section, age):
         request.session[SESSION_LANG] = lang
         _activate(request, lang)
     move = "stay" if switch_to else "back" if "back" in request.POST else "next"
-    sections = _sections(instrument)
+    sections = section_codes(instrument)
     next_section = page_after(sections, section, move)
     try:
         saved = response_save_page(
@@ -263,7 +263,7 @@ def _section_save(request, response, instrument, section, age):
             order=[*sections, REVIEW],
             lang=lang,
             next_section=next_section,
-            active_seconds=_int_or_none(request.POST.get("active_seconds")),
+            active_seconds=int_or_none(request.POST.get("active_seconds")),
             device=_device(request),
             client_id=request.POST.get("client_id", ""),
         )
@@ -300,7 +300,7 @@ def _conflict_page(request, saved, instrument, section):
     """Both answers, side by side, for each item another device changed meanwhile: the student chooses."""
     response = saved.response
     lang = _lang(request, response)
-    age = _age_now(response)
+    age = age_now(response)
     mine = {code: values[0] for code, values in saved.conflicts.items()}
     form = SectionForm(initial={**response.answers, **mine}, instrument=instrument, section=section, lang=lang, age=age)
     form.mark_conflicts(saved.conflicts)
@@ -320,7 +320,7 @@ def _section_page(request, response, instrument, form, *, shown, revision, statu
         form=form,
         section=form.section,
         section_code=section,
-        is_first=section == _sections(instrument)[0],
+        is_first=section == section_codes(instrument)[0],
         shown=encode_shown(shown) if shown is not None else "",
         revision="" if revision is None else revision,
         has_conflicts=any(getattr(form[code], "conflict", None) for code in form.fields),
@@ -337,7 +337,7 @@ def _device(request) -> str:
     return request.session[SESSION_DEVICE]
 
 
-def _int_or_none(value) -> int | None:
+def int_or_none(value) -> int | None:
     try:
         return int(float(value))
     except (TypeError, ValueError):
@@ -346,7 +346,7 @@ def _int_or_none(value) -> int | None:
 
 def _summary(response: Response, instrument: Instrument, lang: str, *, blank: bool = False) -> list[dict]:
     """Per section: how many of the questions asked were answered, for the review page (``blank``: none, a template)."""
-    age = _age_now(response)
+    age = age_now(response)
     answers = {} if blank else response.answers
     rows = []
     for section in instrument.sections:
@@ -374,7 +374,7 @@ def review(request, response, instrument):
         response_submit(
             response_id=response.pk,
             submission_key=request.POST.get("submission_key", ""),
-            active_seconds=_int_or_none(request.POST.get("active_seconds")),
+            active_seconds=int_or_none(request.POST.get("active_seconds")),
         )
         return redirect("surveys:done")
     template_lang = _offline_template_lang(request)
