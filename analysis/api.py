@@ -22,10 +22,10 @@ from analysis.core.pipeline import STUDIES
 from analysis.core.psm import LINKS
 from analysis.core.trajectories import ALGORITHMS
 from analysis.core.ward import WARD_METHODS
+from common.api import IdFilter, deprecated
 from config.api_errors import Conflict, ErrorSerializer
-from schools.scoping import is_study_wide
-from surveys.api import IdFilter, deprecated
-from surveys.models import Wave
+from studies.models import Wave
+from studies.scoping import is_study_wide
 
 from .models import AnalysisRun
 from .pinning import PinError, analysis_run_pin, analysis_run_unpin

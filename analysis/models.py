@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Wave
+from studies.models import Wave
 
 
 class AnalysisRun(models.Model):

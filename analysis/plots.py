@@ -14,27 +14,18 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from common.fonts import cjk_font_names  # noqa: E402
 from scoring.alphabet import MIGRATION_STATUSES  # noqa: E402
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 STATUS_CODES = MIGRATION_STATUSES.codes
 STATUS_NAMES = MIGRATION_STATUSES.names
 STATUS_COLOURS = MIGRATION_STATUSES.colours
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei")
-
-
-def cjk_font_names() -> list[str]:
-    """The CJK fonts matplotlib finds (Debian's fonts-noto-cjk gives Noto Sans CJK SC)."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return [name for name in _CJK_FONTS if name in installed]
-
-
 def _font_family() -> list[str]:
     """DejaVu Sans with a CJK fallback when one is installed (labels are translated)."""
     return ["DejaVu Sans", *cjk_font_names()]

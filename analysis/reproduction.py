@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from schools.printing import _ascii, _font
+from common.fonts import latin1, pdf_font
 
 from .core.reproduction import load_published, reproduction_summary, reproduction_table
 from .models import AnalysisRun
@@ -126,8 +126,8 @@ def reproduction_pdf(reproduction: Reproduction, *, title: str, lines: list[str]
     pdf = FPDF(orientation="L", format="A4", unit="mm")
     pdf.set_margins(10, 10, 10)
     pdf.set_auto_page_break(True, margin=12)
-    family = _font(pdf)
-    text = (lambda value: str(value)) if family == "cjk" else (lambda value: _ascii(str(value)))
+    family = pdf_font(pdf)
+    text = (lambda value: str(value)) if family == "cjk" else (lambda value: latin1(str(value)))
     pdf.add_page()
     pdf.set_font(family, size=14)
     pdf.multi_cell(0, 7, text(title), new_x="LMARGIN", new_y="NEXT")

@@ -14,8 +14,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from analysis.core.models import ROBUST_MARKS, ROBUST_SE
-from schools.scoping import is_study_wide, research_studies
-from surveys.models import Wave
+from studies.models import Wave
+from studies.scoping import is_study_wide, research_studies
 
 from .models import AnalysisAssignment, AnalysisRun
 

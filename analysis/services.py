@@ -42,12 +42,13 @@ from analysis.core.pipeline import SEQUENCE_COLUMNS, STUDIES, run_analysis
 from analysis.core.psm import LINKS, MatchingOptions
 from analysis.core.trajectories import ALGORITHMS, TrajectoryParams
 from analysis.core.ward import WARD_METHODS
-from schools.errors import error_reference_logged
+from common.errors import error_reference_logged
+from common.outbox import enqueue
 from scoring.cleaning import CLEANING_RULES
-from surveys.dispatch import enqueue
+from studies.instruments import instrument_for
+from studies.models import Wave
 from surveys.frames import wave_frame
-from surveys.instruments import instrument_for
-from surveys.models import Response, Wave
+from surveys.models import Response
 
 from .models import AnalysisAssignment, AnalysisRun
 

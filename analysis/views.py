@@ -19,11 +19,11 @@ from django.views.decorators.http import require_POST
 from analysis.core.models import ROBUST_SE
 from analysis.core.pipeline import STUDIES
 from analysis.core.psm import LINKS
-from schools.scoping import is_study_wide, research_studies
-from surveys.models import Wave
+from common.labels import label
+from studies.models import Wave
+from studies.scoping import is_study_wide, research_studies
 
 from . import plots
-from .labels import label
 from .models import AnalysisRun
 from .selectors import (
     REPORT_ORDER,

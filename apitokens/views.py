@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from schools.scoping import research_studies
+from studies.scoping import research_studies
 
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke

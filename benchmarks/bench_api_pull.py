@@ -37,8 +37,7 @@ def _token() -> tuple[str, int]:
     from django.contrib.auth import get_user_model
 
     from apitokens.services import api_token_create
-    from schools.models import Membership
-    from surveys.models import Study, Wave
+    from studies.models import Membership, Study, Wave
 
     study = Study.objects.get(code="BENCH")
     user, _ = get_user_model().objects.get_or_create(username="bench-api")

@@ -49,8 +49,9 @@ def build(n: int, db_path: Path) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from surveys.instruments import instrument_for, instrument_version_default
-    from surveys.models import Respondent, Response, School, SchoolClass, Study, Wave
+    from studies.instruments import instrument_for, instrument_version_default
+    from studies.models import Respondent, School, SchoolClass, Study, Wave
+    from surveys.models import Response
     from surveys.scores import scores_write
 
     call_command("migrate", verbosity=0)
@@ -122,8 +123,8 @@ def run_one(fmt: str, wave_code: str, out_dir: Path) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from surveys.exports import ExportOptions, export_write
-    from surveys.models import Wave
+    from exports.engine import ExportOptions, export_write
+    from studies.models import Wave
 
     wave = Wave.objects.select_related("study", "instrument").get(study__code="BENCH", code=wave_code)
     base = _status_mb("VmRSS")

@@ -35,8 +35,9 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from surveys.instruments import instrument_version_default
-    from surveys.models import Respondent, Response, School, SchoolClass, Study, Wave
+    from studies.instruments import instrument_version_default
+    from studies.models import Respondent, School, SchoolClass, Study, Wave
+    from surveys.models import Response
     from surveys.services import response_save_page
     from tests.surveys.answers import page_answers, sections
 

@@ -90,12 +90,14 @@ def fill(n: int) -> None:
     from django.utils import timezone
 
     from analysis.models import AnalysisRun
+    from common.models import AuditEvent
     from exports.models import ExportJob
-    from schools.models import Alert, AuditEvent, GuardianConsent, Membership, Role
+    from safeguarding.models import Alert, GuardianConsent
     from scoring.engine import score_frame
+    from studies.instruments import instrument_for, instrument_version_default
+    from studies.models import Membership, Respondent, Role, School, SchoolClass, Study, Wave
     from surveys.access_codes import generate_access_code
-    from surveys.instruments import instrument_for, instrument_version_default
-    from surveys.models import AccessCode, Respondent, Response, School, SchoolClass, Score, Study, Wave
+    from surveys.models import AccessCode, Response, Score
     from surveys.services import json_values
 
     rng = np.random.default_rng(15)
@@ -242,8 +244,9 @@ def fill(n: int) -> None:
 def world() -> dict:
     from django.contrib.auth import get_user_model
 
-    from schools.models import Alert
-    from surveys.models import Respondent, Response, SchoolClass, Study, Wave
+    from safeguarding.models import Alert
+    from studies.models import Respondent, SchoolClass, Study, Wave
+    from surveys.models import Response
 
     study = Study.objects.get(code=STUDY)
     wave = Wave.objects.get(study=study, code="2026-1")
@@ -372,7 +375,7 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    from surveys.models import Study
+    from studies.models import Study
 
     existing = Study.objects.filter(code=STUDY).first()
     if existing is not None and (args.refill or existing.respondents.count() != args.n):

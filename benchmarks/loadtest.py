@@ -57,8 +57,8 @@ def prepare(students: int) -> list[str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from surveys.instruments import instrument_version_default
-    from surveys.models import Respondent, School, SchoolClass, Study, Wave
+    from studies.instruments import instrument_version_default
+    from studies.models import Respondent, School, SchoolClass, Study, Wave
     from surveys.services_codes import access_codes_issue
 
     stamp = time.strftime("%Y%m%d%H%M%S")

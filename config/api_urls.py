@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from analysis.api import AnalysisRunViewSet
-from exports.api import ExportJobViewSet
+from exports.api import ExportJobViewSet, WaveFlowView
 from schools.api import AlertViewSet, MembershipViewSet, RosterViewSet
 from surveys.api import (
     RespondentViewSet,
@@ -37,6 +37,7 @@ router.register("analysis-runs", AnalysisRunViewSet, basename="analysis-run")
 urlpatterns = [
     path("responses/submit", ResponseSubmitView.as_view(), name="response-submit"),
     path("responses/submit/", ResponseSubmitSlashView.as_view(), name="response-submit-slash"),
+    path("waves/<int:pk>/flow/", WaveFlowView.as_view(), name="wave-flow"),
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The Content Security Policy allows no inline script or style: Swagger UI's start-up script is served

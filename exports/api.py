@@ -3,23 +3,28 @@
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
 
-from schools.scoping import research_studies
+from common.api import ApiAuthMixin, IdFilter
 from scoring.cleaning import CLEANING_RULES
 from scoring.instrument import LANGUAGES
-from surveys.api import ApiAuthMixin, IdFilter, IsResearcher
-from surveys.exports import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS, ExportOptions, ExportOptionsError
-from surveys.models import Study, Wave
+from studies.models import Study, Wave
+from studies.permissions import IsResearcher
+from studies.scoping import research_studies, waves_visible
+from surveys.selectors import waves_with_counts
 
+from .engine import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS, ExportOptions, ExportOptionsError
 from .models import ExportJob
-from .selectors import export_job_downloadable, export_jobs_visible
+from .selectors import export_job_downloadable, export_jobs_visible, wave_flow_cached
 from .services import export_job_create, export_job_download
 
 RULE_NAMES = [name for name, _ in CLEANING_RULES]
@@ -130,3 +135,41 @@ class ExportJobViewSet(ApiAuthMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
         if not export_job_downloadable(job):
             raise NotFound("this export is not ready or has expired")
         return FileResponse(export_job_download(job=job, user=request.user), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+
+
+# --------------------------------------------------------------------------- the cleaning flow of a wave
+
+FlowRowSerializer = inline_serializer(
+    "FlowRow",
+    many=True,
+    fields={
+        "rule": serializers.CharField(),
+        "flag": serializers.CharField(),
+        "enabled": serializers.BooleanField(allow_null=True),
+        "dropped": serializers.IntegerField(),
+        "remaining": serializers.IntegerField(),
+    },
+)
+
+
+class WaveFlowView(APIView):
+    """``/waves/{id}/flow/``: the cleaning flow of a wave that the export and the analysis apply (researchers)."""
+
+    permission_classes = [IsResearcher]
+
+    @extend_schema(
+        operation_id="waves_flow_retrieve",
+        parameters=[
+            OpenApiParameter("skip", OpenApiTypes.STR, many=True, enum=RULE_NAMES, description="switch a rule off (repeatable)")
+        ],
+        responses={200: FlowRowSerializer},
+    )
+    def get(self, request, pk: int):
+        """Raw count, rows dropped by each rule in the specification's order, analytic count."""
+        wave = get_object_or_404(waves_with_counts(waves_visible(request.user)), pk=pk)
+        self.check_object_permissions(request, wave)
+        skip = request.query_params.getlist("skip")
+        unknown = [rule for rule in skip if rule not in RULE_NAMES]
+        if unknown:
+            raise ValidationError({"skip": [_("Unknown rules: %(rules)s") % {"rules": ", ".join(unknown)}]})
+        return ApiResponse(wave_flow_cached(wave=wave, rules={rule: False for rule in skip}))

@@ -32,7 +32,8 @@ from django.template.loader import render_to_string
 from scoring.alphabet import MIGRATION_STATUSES, mig_columns
 from scoring.cleaning import FLOW_COLUMNS, FLOW_TYPES
 from scoring.instrument import LANGUAGES
-from surveys.exports import (
+
+from .engine import (
     NOT_ANSWERED,
     NOT_ASKED,
     SPSS_MISSING,

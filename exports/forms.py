@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from scoring.cleaning import CLEANING_RULES
 from scoring.instrument import LANGUAGES
-from surveys.exports import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS
+
+from .engine import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS
 
 # The labels of the choices; their values, in order, are the export engine's (surveys.exports), which the
 # API and the export_responses command offer too.

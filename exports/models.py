@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Study, Wave
+from studies.models import Study, Wave
 
 
 class ExportJob(models.Model):

@@ -19,14 +19,14 @@ from django.core.files import File
 from django.utils import timezone
 
 from analysis.pinning import export_bundle_add_run
-from schools.errors import error_reference_logged
-from schools.scoping import is_study_wide
-from schools.services import audit_record
-from surveys.dispatch import enqueue
-from surveys.exports import ExportOptions, ExportOptionsError, export_basename, export_write
-from surveys.models import Study, Wave
+from common.audit import audit_record
+from common.errors import error_reference_logged
+from common.outbox import enqueue
+from studies.models import Study, Wave
+from studies.scoping import is_study_wide
 
 from .documents import bundle_write
+from .engine import ExportOptions, ExportOptionsError, export_basename, export_write
 from .models import ExportJob
 
 logger = logging.getLogger(__name__)

@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from schools.scoping import research_studies
-from surveys.models import Wave
-from surveys.selectors import wave_flow_cached, waves_with_counts
+from studies.models import Wave
+from studies.scoping import research_studies
+from surveys.selectors import waves_with_counts
 
 from .forms import ExportForm
 from .models import ExportJob
-from .selectors import export_job_downloadable, export_jobs_visible
+from .selectors import export_job_downloadable, export_jobs_visible, wave_flow_cached
 from .services import export_job_create, export_job_download
 
 

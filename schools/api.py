@@ -15,11 +15,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response as ApiResponse
 
-from surveys.api import IdFilter, deprecated
-from surveys.models import School, SchoolClass
+from common import audit
+from common.api import IdFilter, deprecated
+from safeguarding import selectors as safeguarding_selectors
+from safeguarding import services as safeguarding_services
+from safeguarding.models import Alert
+from studies import scoping
+from studies import services as study_services
+from studies.models import Membership, School, SchoolClass
 
-from . import scoping, selectors, services
-from .models import Alert, Membership
+from . import selectors
 
 
 class HasRole(BasePermission):
@@ -96,20 +101,20 @@ class MembershipViewSet(
                 if values[key] is None:  # the same for another study's and for none
                     raise ValidationError({key: _("No such place in this study.")})
         try:
-            membership = services.membership_create(actor=request.user, **values)
+            membership = study_services.membership_create(actor=request.user, **values)
         except DjangoValidationError as error:
             raise ValidationError(error.messages) from None
         return ApiResponse(MembershipSerializer(membership).data, status=201)
 
     def perform_destroy(self, instance):
-        services.membership_delete(actor=self.request.user, membership=instance)
+        study_services.membership_delete(actor=self.request.user, membership=instance)
 
 
 # --- Alerts -------------------------------------------------------------------------------------------
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    # empty for a study administrator (names never meet answers): the view blanks it, see selectors.alerts_named
+    # empty for a study administrator (names never meet answers): the view blanks it, see alerts_named
     display_name = serializers.CharField(source="respondent.display_name")
     seat_number = serializers.IntegerField(source="respondent.seat_number")
     school_name = serializers.CharField(source="school.__str__")
@@ -163,30 +168,30 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "created_at", "status"]
 
     def get_queryset(self):
-        return scoping.alerts_visible(self.request.user).select_related(
+        return safeguarding_selectors.alerts_visible(self.request.user).select_related(
             "respondent", "school", "school_class", "wave"
         ).order_by("-created_at")
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        page = selectors.alerts_named(user=request.user, alerts=self.paginate_queryset(queryset))
-        services.audit_alert_views(actor=request.user, alerts=page)
+        page = safeguarding_selectors.alerts_named(user=request.user, alerts=self.paginate_queryset(queryset))
+        audit.audit_alert_views(actor=request.user, alerts=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         alert = self.get_object()
-        services.audit_alert_views(actor=request.user, alerts=[alert])
+        audit.audit_alert_views(actor=request.user, alerts=[alert])
         return ApiResponse(self.get_serializer(alert).data)
 
     def get_serializer(self, instance=None, *args, **kwargs):
         if isinstance(instance, Alert):  # every answer about one alert: the name only where the user sees names
-            instance = selectors.alerts_named(user=self.request.user, alerts=[instance])[0]
+            instance = safeguarding_selectors.alerts_named(user=self.request.user, alerts=[instance])[0]
         return super().get_serializer(instance, *args, **kwargs)
 
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
+        alert = safeguarding_services.alert_acknowledge(alert=self.get_object(), user=request.user)
         return ApiResponse(self.get_serializer(alert).data)
 
     @extend_schema(request=FollowUpInputSerializer, responses=AlertSerializer)
@@ -195,7 +200,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         alert = self.get_object()
         data = FollowUpInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.alert_follow_up_add(alert=alert, user=request.user, **data.validated_data)
+        safeguarding_services.alert_follow_up_add(alert=alert, user=request.user, **data.validated_data)
         alert.refresh_from_db()
         return ApiResponse(self.get_serializer(alert).data)
 

@@ -4,14 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 class SchoolsConfig(AppConfig):
     name = "schools"
-    verbose_name = _("Schools and roles")
+    verbose_name = _("School pages")
 
     def ready(self) -> None:
         # A sign-in is Django's own event: the receiver only records it in the audit log.
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from . import checks  # noqa: F401 (registers the CJK font check)
-        from .services import sign_in_failure_record, sign_in_record
+        from .services import sign_in_failure_record, sign_in_record  # models are ready only now
 
         def _record_sign_in(sender, request, user, **kwargs):
             sign_in_record(user=user, request=request)

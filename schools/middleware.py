@@ -16,7 +16,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
-from . import scoping
+from common.audit import audit_record
+from studies import scoping
 
 LAST_SEEN = "staff_last_seen"
 # Written at most this often (seconds): a session save per request is not needed for a 30-minute rule.
@@ -76,8 +77,6 @@ class StaffSessionMiddleware:
 
     @staticmethod
     def _signed_out(request):
-        from .services import audit_record
-
         audit_record(actor=request.user, action="sign_out.idle", target=request.user.get_username())
         logout(request)
         message = _("You were signed out after %(minutes)s minutes without activity. Please sign in again.") % {

@@ -1,36 +1,21 @@
 """Access-code slips as PDF (fpdf2), with a CJK font when the system has one (Debian's fonts-noto-cjk)."""
 
-from pathlib import Path
 
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-CJK_FONTS = [
-    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),  # index 2: Simplified Chinese
-    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
-]
+from common.fonts import latin1, pdf_font
+
 COLUMNS, ROWS = 2, 6
 SLIP_W, SLIP_H = 95, 45  # mm, on A4 with 10 mm margins
-
-
-def _font(pdf: FPDF) -> str:
-    for path, index in CJK_FONTS:
-        if path.exists():
-            pdf.add_font("cjk", "", str(path), collection_font_number=index)
-            return "cjk"
-    return "helvetica"
-
-
-def _ascii(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def slips_pdf(*, school: str, school_class: str, wave: str, slips: list[dict], entry_url: str) -> bytes:
     """Twelve cut-out slips per A4 page: seat, name (stays in the school), code, where to enter it."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
-    family = _font(pdf)
-    text = (lambda value: value) if family == "cjk" else _ascii
+    family = pdf_font(pdf)
+    text = (lambda value: value) if family == "cjk" else latin1
     for index, slip in enumerate(slips):
         position = index % (COLUMNS * ROWS)
         if position == 0:

@@ -7,15 +7,14 @@ consent): never answers or scores.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from surveys.instruments import instrument_for
-from surveys.models import AccessCode, Respondent, Response, SchoolClass, Study, Wave
-
-from . import scoping
-from .models import Alert, GuardianConsent, Membership, Role
+from safeguarding.models import Alert, GuardianConsent
+from studies import scoping
+from studies.instruments import instrument_for
+from studies.models import Respondent, Role, SchoolClass, Study, Wave
+from surveys.models import AccessCode, Response
 
 
 class Status:
@@ -199,68 +198,6 @@ def roster_size(*, school_class: SchoolClass) -> int:
 
 def waves_for_class(*, school_class: SchoolClass):
     return Wave.objects.filter(study=school_class.school.study).order_by("-created_at", "-code")
-
-
-def alerts_queue(*, user, status: str | None = None):
-    alerts = scoping.alerts_visible(user).select_related("respondent", "school", "school_class", "wave", "acknowledged_by")
-    if status:
-        alerts = alerts.filter(status=status)
-    return alerts.order_by("status", "-created_at")
-
-
-def alert_get(*, user, alert_id: int) -> Alert:
-    alert = get_object_or_404(
-        scoping.alerts_visible(user).select_related("respondent", "school", "school_class", "wave", "study"), pk=alert_id
-    )
-    return alerts_named(user=user, alerts=[alert])[0]
-
-
-def alerts_named(*, user, alerts) -> list[Alert]:
-    """The alerts with the child's display name kept only where the user sees names (counsellors);
-    for study administrators the child is a seat number in a class. The name is blanked in memory only."""
-    alerts = list(alerts)
-    named = set(scoping.studies_with_names(user).values_list("pk", flat=True))
-    for alert in alerts:
-        if alert.study_id not in named:
-            alert.respondent.display_name = ""
-    return alerts
-
-
-def response_help(*, response: Response, lang: str) -> dict | None:
-    """What a student sees after submitting answers that raised an alert: the study's help resources.
-
-    Counsellors are named by their full name, never by their log-in name; one
-    without a name is "the school counsellor" (``has_counsellor``).
-    """
-    alert = Alert.objects.filter(respondent_id=response.respondent_id, wave_id=response.wave_id).first()
-    if alert is None:
-        return None
-    users = [
-        membership.user
-        for membership in Membership.objects.filter(role=Role.COUNSELLOR, school_id=alert.school_id).select_related("user")
-    ]
-    return {
-        "text": response.wave.study.help_text(lang),
-        "counsellors": [user.get_full_name() for user in users if user.get_full_name()],
-        "has_counsellor": bool(users),
-    }
-
-
-def consent_allows_answering(*, respondent_id: int, wave: Wave) -> bool:
-    """With a study that requires it, a child answers only once a guardian's consent is given."""
-    policy = getattr(wave.study, "policy", None)
-    if policy is None or not policy.require_guardian_consent:
-        return True
-    return GuardianConsent.objects.filter(
-        respondent_id=respondent_id, wave=wave, decision=GuardianConsent.Decision.GIVEN
-    ).exists()
-
-
-def consent_by_token(*, token: str) -> GuardianConsent:
-    consent = GuardianConsent.objects.select_related("respondent__school_class__school", "wave__study").filter(token=token).first()
-    if consent is None or not token:
-        raise Http404
-    return consent
 
 
 def history_study_get(*, user, study_id: int) -> Study:

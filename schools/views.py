@@ -19,12 +19,18 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import audit
+from safeguarding import selectors as safeguarding_selectors
+from safeguarding import services as safeguarding_services
+from safeguarding.models import Alert, GuardianConsent
+from studies import scoping
+from studies import services as study_services
+from surveys import services as survey_services
 from surveys.access_codes import format_access_code
 
-from . import scoping, selectors, services
+from . import selectors, services
 from .forms import ConsentDecisionForm, FollowUpForm, StudentsForm
 from .middleware import passive
-from .models import Alert, GuardianConsent
 from .printing import slips_pdf
 
 
@@ -66,7 +72,7 @@ def dashboard(request):
     context = {
         "classes": classes,
         "can_alerts": scoping.has_any_role(user, scoping.ALERT_ROLES),
-        "open_alerts": scoping.alerts_visible(user).filter(status=Alert.Status.OPEN).count(),
+        "open_alerts": safeguarding_selectors.alerts_visible(user).filter(status=Alert.Status.OPEN).count(),
         "history_studies": scoping.history_studies(user),
         "admin_studies": scoping.administered_studies(user),
     }
@@ -88,7 +94,7 @@ def class_detail(request, class_id):
     school_class = selectors.roster_class_get(user=request.user, class_id=class_id)
     form = StudentsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        added = services.respondents_add(actor=request.user, school_class=school_class, students=form.cleaned_data["students"])
+        added = study_services.respondents_add(actor=request.user, school_class=school_class, students=form.cleaned_data["students"])
         messages.success(request, _("%(n)s students added.") % {"n": len(added)})
         return redirect("schools:class_detail", class_id=school_class.pk)
     waves = selectors.waves_for_class(school_class=school_class)
@@ -144,7 +150,7 @@ def roster_csv(request, class_id, wave_id):
     for row in roster.rows:
         last = timezone.localtime(row.last_activity_at).isoformat(timespec="minutes") if row.last_activity_at else ""
         writer.writerow([row.seat_number or "", row.status, row.section, last, row.consent])
-    services.audit_record(
+    audit.audit_record(
         actor=request.user, action="export.roster_csv", target=f"class {school_class.pk} wave {wave.code}", study=wave.study
     )
     return response
@@ -237,11 +243,11 @@ def consent_record(request, class_id, wave_id, respondent_id):
     form = ConsentDecisionForm(request.POST)
     if form.is_valid():
         if form.cleaned_data["decision"] == "link":
-            consent = services.consent_link_create(actor=request.user, respondent=respondent, wave=wave)
+            consent = safeguarding_services.consent_link_create(actor=request.user, respondent=respondent, wave=wave)
             link = request.build_absolute_uri(f"/school/consent/{consent.token}/")
             messages.success(request, _("Guardian link for seat %(seat)s: %(link)s") % {"seat": respondent.seat_number, "link": link})
         else:
-            services.consent_record(actor=request.user, respondent=respondent, wave=wave, decision=form.cleaned_data["decision"])
+            safeguarding_services.consent_record(actor=request.user, respondent=respondent, wave=wave, decision=form.cleaned_data["decision"])
             messages.success(request, _("Consent recorded."))
     return _back_to_roster(school_class, wave)
 
@@ -254,7 +260,7 @@ def respondent_withdraw(request, class_id, wave_id, respondent_id):
     question = _("Withdraw this student from the study?")
     if page := _confirmation_page(request, question=question, action=_("Withdraw"), back_url=back):
         return page
-    services.respondent_withdraw(actor=request.user, respondent=respondent)
+    survey_services.respondent_withdraw(actor=request.user, respondent=respondent)
     messages.success(request, _("Withdrawn: the answers leave every export and analysis."))
     return _back_to_roster(school_class, wave)
 
@@ -264,11 +270,11 @@ def respondent_withdraw(request, class_id, wave_id, respondent_id):
 
 @require_http_methods(["GET", "POST"])
 def guardian_consent(request, token):
-    consent = selectors.consent_by_token(token=token)
+    consent = safeguarding_selectors.consent_by_token(token=token)
     if request.method == "POST":
         decision = request.POST.get("decision")
         if decision in (GuardianConsent.Decision.GIVEN, GuardianConsent.Decision.REFUSED):
-            consent = services.consent_link_decide(consent=consent, decision=decision)
+            consent = safeguarding_services.consent_link_decide(consent=consent, decision=decision)
     return render(request, "schools/guardian_consent.html", {"consent": consent})
 
 
@@ -278,15 +284,15 @@ def guardian_consent(request, token):
 @alert_view
 def alert_list(request):
     status = request.GET.get("status") or None
-    alerts = selectors.alerts_named(user=request.user, alerts=selectors.alerts_queue(user=request.user, status=status)[:200])
-    services.audit_alert_views(actor=request.user, alerts=alerts)
+    alerts = safeguarding_selectors.alerts_named(user=request.user, alerts=safeguarding_selectors.alerts_queue(user=request.user, status=status)[:200])
+    audit.audit_alert_views(actor=request.user, alerts=alerts)
     return render(request, "schools/alert_list.html", {"alerts": alerts, "status": status, "statuses": Alert.Status})
 
 
 @alert_view
 def alert_detail(request, alert_id):
-    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
-    services.audit_alert_views(actor=request.user, alerts=[alert])
+    alert = safeguarding_selectors.alert_get(user=request.user, alert_id=alert_id)
+    audit.audit_alert_views(actor=request.user, alerts=[alert])
     form = FollowUpForm()
     return render(
         request,
@@ -298,8 +304,8 @@ def alert_detail(request, alert_id):
 @alert_view
 @require_POST
 def alert_acknowledge(request, alert_id):
-    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
-    services.alert_acknowledge(alert=alert, user=request.user)
+    alert = safeguarding_selectors.alert_get(user=request.user, alert_id=alert_id)
+    safeguarding_services.alert_acknowledge(alert=alert, user=request.user)
     messages.success(request, _("Alert acknowledged."))
     return redirect("schools:alert_detail", alert_id=alert.pk)
 
@@ -307,10 +313,10 @@ def alert_acknowledge(request, alert_id):
 @alert_view
 @require_POST
 def alert_follow_up(request, alert_id):
-    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+    alert = safeguarding_selectors.alert_get(user=request.user, alert_id=alert_id)
     form = FollowUpForm(request.POST)
     if form.is_valid():
-        services.alert_follow_up_add(alert=alert, user=request.user, note=form.cleaned_data["note"], close=form.cleaned_data["close"])
+        safeguarding_services.alert_follow_up_add(alert=alert, user=request.user, note=form.cleaned_data["note"], close=form.cleaned_data["close"])
         messages.success(request, _("Follow-up recorded."))
     else:
         messages.error(request, _("Please write what was done."))
@@ -357,7 +363,7 @@ def withdrawn_delete(request, study_id, respondent_id):
     question = _("Delete this student's answers for good?")
     if page := _confirmation_page(request, question=question, action=_("Delete answers"), back_url=back):
         return page
-    deleted = services.respondent_answers_delete(actor=request.user, respondent=respondent)
+    deleted = survey_services.respondent_answers_delete(actor=request.user, respondent=respondent)
     messages.success(request, _("%(n)s responses of %(pid)s deleted.") % {"n": deleted, "pid": respondent.pid})
     return redirect("schools:withdrawn", study_id=study.pk)
 

@@ -1,43 +1,6 @@
 from django.contrib import admin
 
-from .models import AccessCode, InstrumentVersion, Respondent, Response, School, SchoolClass, Score, Study, Wave
-
-
-@admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "created_at"]
-
-
-@admin.register(Wave)
-class WaveAdmin(admin.ModelAdmin):
-    list_display = ["study", "code", "instrument", "is_open", "data_changed_at"]
-    list_filter = ["study", "is_open"]
-
-
-@admin.register(InstrumentVersion)
-class InstrumentVersionAdmin(admin.ModelAdmin):
-    list_display = ["version", "fingerprint", "created_at"]
-    readonly_fields = ["fingerprint"]
-
-
-@admin.register(School)
-class SchoolAdmin(admin.ModelAdmin):
-    list_display = ["study", "code", "name"]
-    list_filter = ["study"]
-
-
-@admin.register(SchoolClass)
-class SchoolClassAdmin(admin.ModelAdmin):
-    list_display = ["school", "code", "name"]
-    list_filter = ["school__study"]
-
-
-@admin.register(Respondent)
-class RespondentAdmin(admin.ModelAdmin):
-    list_display = ["pid", "study", "school_class", "seat_number"]
-    list_filter = ["study"]
-    search_fields = ["pid"]
-    exclude = ["display_name"]  # names stay on the school's pages (names never meet answers)
+from .models import AccessCode, Response, Score
 
 
 @admin.register(AccessCode)

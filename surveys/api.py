@@ -1,6 +1,6 @@
 """The REST API of the survey models (``/api/v1/``): thin viewsets over the role-scoped selectors.
 
-Every queryset comes from ``schools.scoping``; researchers and study
+Every queryset comes from ``studies.scoping``; researchers and study
 administrators read pseudonymous data (``pid`` only, never a display name,
 access code or log-in detail); school staff see their studies, waves,
 schools and classes, never answers or scores. Writes go through
@@ -9,46 +9,39 @@ schools and classes, never answers or scores. Writes go through
 
 from __future__ import annotations
 
-import datetime
-
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response as ApiResponse
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apitokens.authentication import PersonalTokenAuthentication
+from common import throttle
+from common.api import ApiAuthMixin, DateTimeFilter, IdFilter, deprecated
 from config.api_errors import ApiError, Conflict, ErrorSerializer
 from config.api_pagination import IdCursorPages
-from schools.models import STUDY_WIDE_ROLES
-from schools.scoping import (
+from scoring.cleaning import CLEANING_RULES
+from scoring.instrument import LANGUAGES
+from studies.instruments import INSTRUMENT_TEXTS, instrument_for
+from studies.models import Respondent, School, SchoolClass, Study, Wave
+from studies.permissions import IsResearcher
+from studies.scoping import (
     classes_visible,
-    is_study_wide,
     research_studies,
     respondents_visible,
-    responses_readable,
     schools_visible,
     studies_visible,
     waves_visible,
 )
-from scoring.cleaning import CLEANING_RULES
-from scoring.instrument import LANGUAGES
 
-from . import throttle
 from .access_codes import normalise_access_code
 from .entry import Refusal, access_code_enter, student_session_response
-from .instruments import INSTRUMENT_TEXTS, instrument_for
-from .models import AnswerChange, Respondent, Response, School, SchoolClass, Score, Study, Wave
-from .selectors import wave_flow_cached, waves_with_counts
+from .models import AnswerChange, Response, Score
+from .selectors import responses_readable, waves_with_counts
 from .services import ResponseClosed, response_save_page, response_submit
 
 RULE_NAMES = [name for name, _ in CLEANING_RULES]
@@ -60,70 +53,6 @@ API_REFUSALS = {
     Refusal.CONSENT: (_("The guardian's consent has not been recorded."), "consent_missing", 403),
 }
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_ID = 2**63 - 1
-
-
-# --------------------------------------------------------------------------- filters that refuse what the database cannot hold
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number the database can store (larger ones are 400, not a database error)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        kwargs.setdefault("decimal_places", 0)
-        super().__init__(*args, **kwargs)
-
-
-class _BoundedIsoDateTimeField(IsoDateTimeField):
-    default_error_messages = {"range": _("Enter a date and time between 1900 and 2999.")}
-
-    def to_python(self, value):
-        try:
-            parsed = super().to_python(value)
-            if parsed is not None:
-                parsed.astimezone(datetime.UTC)
-        except (OverflowError, ValueError):
-            raise DjangoValidationError(self.error_messages["range"], code="range") from None
-        if parsed is not None and not 1900 <= parsed.year <= 2999:
-            raise DjangoValidationError(self.error_messages["range"], code="range")
-        return parsed
-
-
-class DateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = _BoundedIsoDateTimeField
-
-
-# --------------------------------------------------------------------------- authentication and permissions
-
-
-def deprecated(new: str) -> str:
-    """The description of a filter kept under its old name (``config.api_schema`` marks it deprecated)."""
-    return f"Deprecated alias of {new}."
-
-
-class ApiAuthMixin:
-    """Tokens first, so that an anonymous request gets 401 with ``WWW-Authenticate: Bearer``."""
-
-    authentication_classes = [PersonalTokenAuthentication, TokenAuthentication, SessionAuthentication]
-    lookup_value_regex = r"\d+"
-
-
-class IsResearcher(permissions.BasePermission):
-    """A researcher or study administrator (of some study; objects are then scoped to their studies)."""
-
-    message = _("Only the study's researchers may read pseudonymous data.")
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        return user.is_superuser or user.memberships.filter(role__in=STUDY_WIDE_ROLES).exists()
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        study = getattr(obj, "study", None) or getattr(getattr(obj, "wave", None), "study", None)
-        return study is None or is_study_wide(request.user, study)
 
 
 # --------------------------------------------------------------------------- studies, waves, schools, classes
@@ -167,21 +96,8 @@ class WaveFilter(django_filters.FilterSet):
         fields = ["study_id", "study_code", "code", "is_open", "study"]
 
 
-FlowRowSerializer = inline_serializer(
-    "FlowRow",
-    many=True,
-    fields={
-        "rule": serializers.CharField(),
-        "flag": serializers.CharField(),
-        "enabled": serializers.BooleanField(allow_null=True),
-        "dropped": serializers.IntegerField(),
-        "remaining": serializers.IntegerField(),
-    },
-)
-
-
 class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
-    """Waves with their numbers of submitted responses and drafts; ``flow``: the cleaning flow (researchers)."""
+    """Waves with their numbers of submitted responses and drafts (the cleaning flow: ``exports.api.WaveFlowView``)."""
 
     serializer_class = WaveSerializer
     filterset_class = WaveFilter
@@ -189,22 +105,6 @@ class WaveViewSet(ApiAuthMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return waves_with_counts(waves_visible(self.request.user))
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("skip", OpenApiTypes.STR, many=True, enum=RULE_NAMES, description="switch a rule off (repeatable)")
-        ],
-        responses={200: FlowRowSerializer},
-    )
-    @action(detail=True, methods=["get"], permission_classes=[IsResearcher], pagination_class=None, filter_backends=[])
-    def flow(self, request, pk=None):
-        """Raw count, rows dropped by each rule in the specification's order, analytic count."""
-        wave = self.get_object()
-        skip = request.query_params.getlist("skip")
-        unknown = [rule for rule in skip if rule not in RULE_NAMES]
-        if unknown:
-            raise ValidationError({"skip": [_("Unknown rules: %(rules)s") % {"rules": ", ".join(unknown)}]})
-        return ApiResponse(wave_flow_cached(wave=wave, rules={rule: False for rule in skip}))
 
 
 class SchoolSerializer(serializers.ModelSerializer):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError
 
-from schools.selectors import consent_allows_answering
+from common import throttle
+from safeguarding.selectors import consent_allows_answering
+from studies.instruments import deferring_texts
 
-from . import throttle
-from .instruments import deferring_texts
 from .models import AccessCode, Response
 from .services import access_code_resolve, response_open
 

@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from scoring.instrument import Instrument
+from studies.instruments import instrument_for
+from studies.models import Respondent, School, SchoolClass, Study, Wave
 
 from .frames import answers_frame, local_times
-from .instruments import instrument_for
-from .models import Respondent, Response, School, SchoolClass, Study, Wave
+from .models import Response
 from .scores import scores_write
 from .services import answers_record_imported
 

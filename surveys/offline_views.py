@@ -15,10 +15,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from scoring.instrument import LANGUAGES
+from studies.instruments import instrument_for
 
 from .entry import SESSION_CODE
 from .forms import SectionForm, valid_shown
-from .instruments import instrument_for
 from .offline import offline_bundle, offline_token_response
 from .services import ResponseClosed, response_save_page, response_submit
 from .views import REVIEW, age_now, int_or_none, page_after, section_codes, student_view

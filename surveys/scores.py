@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from scoring.engine import score_frame
 from scoring.instrument import Instrument
+from studies.models import Wave
 
-from .models import Score, Wave
+from .models import Score
 
 BATCH_SIZE = 1000
 

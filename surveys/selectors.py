@@ -4,8 +4,11 @@ from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .instruments import instrument_for
-from .models import AccessCode, AnswerChange, Response, Study, Wave
+from studies.instruments import instrument_for
+from studies.models import Study, Wave
+from studies.scoping import research_studies
+
+from .models import AccessCode, AnswerChange, Response
 
 
 class NotFound(LookupError):
@@ -64,27 +67,6 @@ def waves_with_counts(waves: QuerySet) -> QuerySet:
     )
 
 
-FLOW_CACHE_S = 3600
-
-
-def wave_flow_cached(*, wave: Wave, rules: dict | None = None) -> list[dict]:
-    """The cleaning flow of a wave (:func:`surveys.exports.wave_flow`, which reads every submitted response's
-    flags), cached until the wave's data change (its ``data_changed_at``, or its annotated count of submitted
-    responses) for each set of rules switched off: the wave pages and the API's ``flow`` share it."""
-    from django.core.cache import cache
-
-    from .exports import wave_flow
-
-    stamp = wave.data_changed_at and wave.data_changed_at.timestamp()
-    off = ",".join(sorted(rule for rule, enabled in (rules or {}).items() if not enabled))
-    key = f"exports:flow:{wave.pk}:{stamp}:{getattr(wave, 'submitted', '')}:{off}"
-    flow = cache.get(key)
-    if flow is None:
-        flow = wave_flow(wave=wave, rules=rules)
-        cache.set(key, flow, FLOW_CACHE_S)
-    return flow
-
-
 def answer_changes(*, respondent, lang: str) -> list[dict]:
     """Every answer written for one respondent, oldest first, by pid (no names), with the question's wording."""
     rows = list(
@@ -110,3 +92,8 @@ def _answer_text(variable, value, lang: str) -> str:
     if variable is not None and variable.options and value in variable.option_codes:
         return f"{value} ({variable.option_text(value, lang)})"
     return str(value)
+
+
+def responses_readable(user) -> QuerySet:
+    """Answers and scores: only for researchers and study administrators of the study."""
+    return Response.objects.filter(wave__study__in=research_studies(user))

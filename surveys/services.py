@@ -8,17 +8,24 @@ Celery task ``score_pending`` (and the periodic sweep behind it).
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.utils import timezone
 
-from .dispatch import enqueue
+from common.audit import audit_record
+from common.errors import NotAllowed
+from common.outbox import enqueue
+from safeguarding.models import Alert, SafeguardingRule
+from safeguarding.services import safeguarding_check
+from studies.instruments import deferring_texts, instrument_for
+from studies.models import Respondent, Wave
+
 from .frames import scoring_input
-from .instruments import deferring_texts, instrument_for
-from .models import AccessCode, AnswerChange, PageReceipt, Response, Score, Wave
-from .scores import scores_write
+from .models import AccessCode, AnswerChange, PageReceipt, Response, Score
+from .scores import scores_write, waves_data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -252,13 +259,17 @@ def response_submit(*, response_id: int, submission_key: str = "", active_second
 
 
 def _safeguarding_check_safely(*, response: Response) -> None:
-    """Distress rules (schools app): raise an alert for the counsellor; never fails a submission."""
+    """Distress rules: raise an alert for the counsellor; never fails a submission (the sweep checks again)."""
     try:
-        from schools.services import safeguarding_check
-
-        safeguarding_check(response=response)
+        response_safeguard(response_id=response.pk)
     except Exception:
         logger.exception("safeguarding check of response %s failed", response.pk)
+
+
+def response_safeguard(*, response_id: int) -> Alert | None:
+    """The study's distress rules on one submitted response, read with what the alert records."""
+    response = Response.objects.select_related("respondent", "school_class__school", "wave", "score").get(pk=response_id)
+    return safeguarding_check(response=response)
 
 
 def _mark_submitted(response: Response, submission_key: str, active_seconds: int | None) -> None:
@@ -314,3 +325,66 @@ def responses_score_pending() -> int:
         # "keep": a retried submission may have scored one of them meanwhile
         count += scores_write(wave_id=wave.pk, scoring_input=scoring_input(rows, instrument), instrument=instrument, existing="keep")
     return count
+
+
+# --- Late safeguarding checks, withdrawal and deletion ------------------------------------------------
+
+
+def safeguarding_sweep(*, hours: int = 48) -> int:
+    """Check recent submissions again (scored late after a scoring failure, or a check that failed).
+
+    Run after scoring what was pending (``score_pending``, every five minutes); idempotent (one alert per child and wave).
+    Imported responses are history, not a child in front of a screen: not checked.
+    """
+    since = timezone.now() - timedelta(hours=hours)
+    studies = SafeguardingRule.objects.filter(is_active=True).values("study_id")
+    pending = (
+        Response.objects.filter(
+            status=Response.Status.SUBMITTED,
+            submitted_at__gte=since,
+            respondent__study__in=studies,
+            respondent__withdrawn_at__isnull=True,
+        )
+        .exclude(source="import")
+        .exclude(respondent__alerts__wave_id=models.F("wave_id"))
+    )
+    raised = 0
+    for response in pending.iterator(chunk_size=500):
+        try:
+            raised += response_safeguard(response_id=response.pk) is not None
+        except Exception:
+            logger.exception("safeguarding sweep: response %s", response.pk)
+    return raised
+
+
+@transaction.atomic
+def respondent_withdraw(*, actor, respondent: Respondent) -> Respondent:
+    """The child or guardian stops: out of every export and analysis; codes revoked; answers kept until deleted."""
+    now = timezone.now()
+    if respondent.withdrawn_at is None:
+        respondent.withdrawn_at = now
+        respondent.save(update_fields=["withdrawn_at"])
+        AccessCode.objects.filter(respondent=respondent, revoked_at__isnull=True).update(revoked_at=now)
+        audit_record(actor=actor, action="respondent.withdraw", target=f"pid {respondent.pid}", study=respondent.study)
+    return respondent
+
+
+@transaction.atomic
+def respondent_answers_delete(*, actor, respondent: Respondent) -> int:
+    """Delete a withdrawn child's answers and scores (study administrator), leaving a record that it was done."""
+    if respondent.withdrawn_at is None:
+        raise NotAllowed("only a withdrawn respondent's answers can be deleted")
+    responses = Response.objects.filter(respondent=respondent)
+    rows = list(responses.values_list("wave_id", "wave__code"))
+    waves = [code for _, code in rows]
+    deleted = len(waves)
+    responses.delete()
+    waves_data_changed(wave_ids=[wave_id for wave_id, _ in rows])
+    audit_record(
+        actor=actor,
+        action="respondent.answers_delete",
+        target=f"pid {respondent.pid}",
+        study=respondent.study,
+        details={"responses": deleted, "waves": waves},
+    )
+    return deleted

@@ -3,8 +3,10 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from studies.models import Wave
+
 from .access_codes import generate_access_code
-from .models import AccessCode, Wave
+from .models import AccessCode
 
 ATTEMPTS = 5
 

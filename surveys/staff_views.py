@@ -5,11 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 
-from schools.models import Role
-from schools.scoping import ALERT_ROLES, ROSTER_ROLES, administered_studies, has_any_role, research_studies
 from scoring.instrument import LANGUAGES
+from studies.models import Respondent, Role, Wave
+from studies.scoping import ALERT_ROLES, ROSTER_ROLES, administered_studies, has_any_role, research_studies
 
-from .models import Respondent, Wave
 from .selectors import answer_changes, waves_with_counts
 
 

@@ -17,10 +17,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schools.selectors import response_help
+from common import throttle
+from safeguarding.selectors import response_help
 from scoring.instrument import LANGUAGES, Instrument, completed_age
+from studies.instruments import instrument_for
 
-from . import throttle
 from .entry import (
     SESSION_LANG,
     SESSION_RESPONSE,
@@ -31,7 +32,6 @@ from .entry import (
     student_session_start,
 )
 from .forms import RESIDENCE_SECTION, AccessCodeForm, AssentForm, SectionForm, decode_shown, encode_shown, page_item_codes
-from .instruments import instrument_for
 from .models import Response
 from .offline import offline_key
 from .services import (

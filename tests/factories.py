@@ -2,9 +2,10 @@
 
 import factory
 
+from studies.instruments import instrument_version_default
+from studies.models import Respondent, School, SchoolClass, Study, Wave
 from surveys.access_codes import generate_access_code
-from surveys.instruments import instrument_version_default
-from surveys.models import AccessCode, Respondent, Response, School, SchoolClass, Score, Study, Wave
+from surveys.models import AccessCode, Response, Score
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
@@ -98,7 +99,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     """A role; a teacher's names a class (the school follows), a school role names a school."""
 
     class Meta:
-        model = "schools.Membership"
+        model = "studies.Membership"
 
     user = factory.SubFactory(UserFactory)
     role = "researcher"
@@ -111,7 +112,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 class SafeguardingRuleFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "schools.SafeguardingRule"
+        model = "safeguarding.SafeguardingRule"
 
     study = factory.SubFactory(StudyFactory)
     name = "depression score"

@@ -14,8 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common.models import AuditEvent
 from exports.models import ExportJob
-from schools.models import Alert, AuditEvent, GuardianConsent, Role
+from safeguarding.models import Alert, GuardianConsent
+from studies.models import Role
 from surveys.models import AnswerChange, Response, Score
 from tests.factories import (
     AccessCodeFactory,

@@ -13,9 +13,9 @@ from analysis.core.trajectories import ALGORITHMS
 from analysis.core.ward import WARD_METHODS
 from analysis.views import RunStartForm
 from exports.api import ExportStartSerializer
+from exports.engine import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS
 from exports.forms import ExportForm
 from scoring.instrument import LANGUAGES
-from surveys.exports import FORMATS, LAYOUTS, PANELS, STATA_VERSIONS
 
 
 def command_choices(app: str, name: str) -> dict:
@@ -34,7 +34,7 @@ def serializer_values(serializer, field: str) -> set:
 
 
 def test_export_choices():
-    cli = command_choices("surveys", "export_responses")
+    cli = command_choices("exports", "export_responses")
     assert form_values(ExportForm, "format") == FORMATS == cli["format"]
     assert form_values(ExportForm, "layout") == LAYOUTS == cli["layout"]
     assert form_values(ExportForm, "panel") == PANELS and cli["panel"] == PANELS[1:]

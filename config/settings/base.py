@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "common",
+    "studies",
+    "safeguarding",
     "surveys",
     "schools",
     "analysis",
@@ -206,7 +209,8 @@ CELERY_TASK_ROUTES = {
     "analysis.tasks.prune_superseded_assignments": {"queue": "analysis"},  # bulk deletes: never ahead of an alert
     "analysis.tasks.*": {"queue": "interactive"},  # the periodic check only starts runs
     "exports.tasks.*": {"queue": "interactive"},
-    "schools.tasks.*": {"queue": "interactive"},
+    "common.tasks.*": {"queue": "interactive"},
+    "safeguarding.tasks.*": {"queue": "interactive"},
     "surveys.tasks.*": {"queue": "interactive"},
 }
 # Debounced rebuilds (analysis.services.waves_needing_rebuild): a changed wave is
@@ -222,10 +226,11 @@ from config.api_rates import ANON_RATE, USER_RATE  # noqa: E402
 # tokens and the session beside them; one error format; English unless Accept-Language asks otherwise.
 # Rates (config/api_rates.py): sized for a full pull of 1,000,000 rows in an hour.
 REST_FRAMEWORK = {
+    # Tokens first, so that an anonymous request gets 401 with ``WWW-Authenticate: Bearer``.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apitokens.authentication.PersonalTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api_pagination.PageNumberPages",
@@ -256,7 +261,7 @@ SPECTACULAR_SETTINGS = {
         "ResponseStatusEnum": "surveys.models.Response.Status",
         "AnalysisRunStatusEnum": "analysis.models.AnalysisRun.Status",
         "ExportJobStatusEnum": "exports.models.ExportJob.Status",
-        "AlertStatusEnum": "schools.models.Alert.Status",
+        "AlertStatusEnum": "safeguarding.models.Alert.Status",
         "AnalysisModelsEnum": "analysis.api.MODELS",
     },
 }

@@ -2,7 +2,7 @@
 
 from django import template
 
-from schools.scoping import administered_studies
+from studies.scoping import administered_studies
 
 register = template.Library()
 

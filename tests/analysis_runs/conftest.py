@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from schools.models import Membership
+from studies.models import Membership
 from tests.paths import REFERENCE_DIR
 
 WAVE = "2021-01"
@@ -37,7 +37,8 @@ def cohort_run(django_db_setup, django_db_blocker, tmp_path_factory):
     Committed outside the tests' transactions, removed when the module is done.
     """
     from analysis.models import AnalysisRun
-    from surveys.models import Respondent, Response, Study, Wave
+    from studies.models import Respondent, Study, Wave
+    from surveys.models import Response
 
     json_path = tmp_path_factory.mktemp("analysis") / "run.json"
     with django_db_blocker.unblock():

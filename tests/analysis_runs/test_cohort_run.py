@@ -11,8 +11,8 @@ from analysis import services
 from analysis.models import AnalysisAssignment, AnalysisRun
 from analysis.selectors import run_latest_succeeded, wave_derived_columns
 from analysis.services import analysis_run_execute, analysis_run_start
-from schools.models import Role
-from surveys.exports import wave_export
+from exports.engine import wave_export
+from studies.models import Role
 from tests.analysis.test_pipeline import expected_flow
 from tests.factories import SchoolClassFactory
 

@@ -16,8 +16,7 @@ from analysis import services
 from analysis.core.synthetic import synthetic_cohort
 from analysis.models import AnalysisRun
 from analysis.services import analysis_run_cancel, analysis_run_execute, analysis_run_start
-from schools.models import Role
-from surveys.models import Wave
+from studies.models import Role, Wave
 
 pytestmark = pytest.mark.django_db
 

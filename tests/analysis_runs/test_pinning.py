@@ -14,9 +14,9 @@ from analysis import tasks
 from analysis.models import AnalysisAssignment, AnalysisRun
 from analysis.pinning import PinError, analysis_assignments_prune, analysis_run_pin, analysis_run_unpin
 from analysis.selectors import run_in_use, run_latest_succeeded, wave_derived_columns
+from exports.engine import ExportOptions
 from exports.models import ExportJob
 from exports.services import export_job_run
-from surveys.exports import ExportOptions
 from tests.api.conftest import token_client
 from tests.factories import AnalysisRunFactory, MembershipFactory, UserFactory, WaveFactory
 

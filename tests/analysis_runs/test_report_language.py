@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from analysis.labels import label
-from schools.models import Role
+from common.labels import label
+from studies.models import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from analysis.services import (
     analysis_run_start,
     waves_rebuild_changed,
 )
-from schools.models import Role
+from studies.models import Role
 from tests.factories import AnalysisRunFactory, SchoolClassFactory, WaveFactory
 
 pytestmark = pytest.mark.django_db

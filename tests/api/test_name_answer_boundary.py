@@ -14,8 +14,10 @@ import pytest
 from django.urls import reverse
 
 from analysis.models import AnalysisAssignment
+from common.models import AuditEvent
 from config.api_urls import router
-from schools.models import Alert, AuditEvent, Membership, Role
+from safeguarding.models import Alert
+from studies.models import Membership, Role
 from tests.api.conftest import SECRET_NAME, token_client
 from tests.factories import AnalysisRunFactory, MembershipFactory, UserFactory
 

@@ -44,7 +44,7 @@ def test_the_key_is_required_and_answers_are_checked(world):
 
 
 def test_a_wrong_code_is_refused_and_locked_out_like_the_phone_pages(world, monkeypatch):
-    from surveys import throttle
+    from common import throttle
 
     monkeypatch.setattr(throttle, "MAX_FAILURES_PER_ADDRESS", 5)  # the API has no device cookie: the address counts
     client = APIClient()

@@ -10,13 +10,14 @@ from config.celery import app
 ROOT = Path(__file__).resolve().parents[2]
 INTERACTIVE = [
     "surveys.tasks.score_pending",
-    "surveys.tasks.flush_outbox",
-    "schools.tasks.alert_notify_task",
-    "schools.tasks.alerts_escalate",
+    "common.tasks.flush_outbox",
+    "safeguarding.tasks.alert_notify_task",
+    "safeguarding.tasks.alerts_escalate",
     "exports.tasks.export_job_task",
     "exports.tasks.export_jobs_cleanup_task",
     "analysis.tasks.rebuild_changed_waves",
 ]
+PROJECT_APPS = ("common", "studies", "safeguarding", "surveys", "schools", "exports", "analysis", "apitokens")
 ANALYSIS = ["analysis.tasks.analysis_run_task", "analysis.tasks.prune_superseded_assignments"]
 
 
@@ -42,7 +43,7 @@ def test_analysis_runs_go_to_the_analysis_queue(name):
 
 
 def test_every_project_task_is_listed_here():
-    ours = {name for name in app.tasks if name.split(".")[0] in ("surveys", "schools", "exports", "analysis")}
+    ours = {name for name in app.tasks if name.split(".")[0] in PROJECT_APPS}
     assert ours == set(INTERACTIVE + ANALYSIS)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from analysis import services
 from analysis.models import AnalysisRun
 from analysis.services import analysis_run_execute
-from surveys.exports import ExportOptions, export_write
+from exports.engine import ExportOptions, export_write
 from surveys.models import Response
 from tests.factories import AnalysisRunFactory, ResponseFactory, WaveFactory
 from tests.test_production_settings import PRODUCTION_ENV, manage

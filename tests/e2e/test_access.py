@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from surveys import throttle
+from common import throttle
 from surveys.access_codes import ALPHABET
 from surveys.models import Response
 from tests.e2e.conftest import csp_violations

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from schools.models import Role
 from scoring.instrument import default_instrument
+from studies.models import Role
 from tests.e2e.conftest import ARTIFACTS, csp_violations
 from tests.e2e.questionnaire import answer_page, click_and_follow, give_assent, next_page, path_of
 from tests.factories import (

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from schools.models import Alert
+from safeguarding.models import Alert
 from scoring.instrument import default_instrument
 from surveys.models import AnswerChange, Response, Score
 from tests.e2e.conftest import csp_violations

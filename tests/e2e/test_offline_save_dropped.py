@@ -2,7 +2,7 @@
 
 import pytest
 
-from schools.models import Alert
+from safeguarding.models import Alert
 from surveys.models import AnswerChange, PageReceipt, Response, Score
 from tests.e2e.conftest import csp_violations
 from tests.e2e.offline import started_and_kept, stored_on_phone, wait_for_async

@@ -9,8 +9,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from schools.models import Alert, Role
+from safeguarding.models import Alert
 from scoring.instrument import default_instrument
+from studies.models import Role
 from tests.e2e.questionnaire import answer_page, enter_code, give_assent, next_page, no_horizontal_scroll, path_of
 from tests.factories import (
     MembershipFactory,
@@ -33,7 +34,7 @@ def sign_in(page, base_url, username, next_path):
     """Password, then (for the roles that need one) the current code of the user's authenticator app."""
     from django.contrib.auth import get_user_model
 
-    from schools.scoping import second_factor_required
+    from studies.scoping import second_factor_required
     from tests.factories import totp_device, totp_now
 
     user = get_user_model().objects.get(username=username)
@@ -51,7 +52,7 @@ def sign_in(page, base_url, username, next_path):
 
 
 def test_teacher_codes_student_distress_counsellor_alert(live_server, phone, shoot, monkeypatch, mailoutbox):
-    from schools.tasks import alert_notify_task
+    from safeguarding.tasks import alert_notify_task
 
     monkeypatch.setattr(alert_notify_task, "delay", lambda alert_id: alert_notify_task.apply(args=[alert_id]))
     study = StudyFactory(code="e2e", name="留守儿童研究", help_resources="希望24热线：400-161-9995")

@@ -7,8 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from analysis.models import AnalysisRun
-from schools.models import Role
-from surveys.models import Wave
+from studies.models import Role, Wave
 from tests.e2e.staff import page_width
 from tests.factories import MembershipFactory, UserFactory
 from tests.paths import REFERENCE_DIR

@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from schools.models import Alert, Role
-from surveys.models import Respondent, Response
+from safeguarding.models import Alert
+from studies.models import Respondent, Role
+from surveys.models import Response
 from tests.factories import (
     AccessCodeFactory,
     MembershipFactory,

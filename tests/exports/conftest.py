@@ -31,7 +31,8 @@ def reference_flow(skip=()) -> dict[str, int]:
 
 def _delete_study(code: str) -> None:
     """Bottom up: a class is protected while responses and respondents point at it."""
-    from surveys.models import Respondent, Response, Study
+    from studies.models import Respondent, Study
+    from surveys.models import Response
 
     Response.objects.filter(wave__study__code=code).delete()
     Respondent.objects.filter(study__code=code).delete()
@@ -40,7 +41,7 @@ def _delete_study(code: str) -> None:
 
 @pytest.fixture(scope="module")
 def reference_wave(django_db_setup, django_db_blocker):
-    from surveys.models import Wave
+    from studies.models import Wave
 
     with django_db_blocker.unblock():
         _delete_study("A")

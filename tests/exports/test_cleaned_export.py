@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from exports.engine import ExportOptions, export_write, wave_flow
 from scoring.cleaning import CLEANING_RULES
 from scoring.instrument import default_instrument
-from surveys.exports import ExportOptions, export_write, wave_flow
 from tests.paths import REFERENCE_DIR
 
 from .conftest import readme_flow, reference_flow

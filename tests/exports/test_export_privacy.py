@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from common.models import AuditEvent
 from exports.models import ExportJob
 from exports.services import export_job_create, export_job_run
-from schools.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from exports.engine import ExportOptions, export_write, wave_flow
 from scoring.cleaning import CLEANING_RULES
-from surveys.exports import ExportOptions, export_write, wave_flow
 
 pytestmark = pytest.mark.django_db
 

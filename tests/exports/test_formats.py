@@ -10,8 +10,8 @@ import pyreadstat
 import pytest
 
 from exports.documents import bundle_write, write_documents
+from exports.engine import ExportOptions, export_write
 from scoring.instrument import default_instrument
-from surveys.exports import ExportOptions, export_write
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ def test_columns_of_the_latest_analysis_run_join_by_pid_before_hashing(reference
         {"tatt": [0.5, -1.25, 0.0], "traj_cluster": pd.array([1, 2, 1], dtype="Int64"), "traj_label": ["NM", "LB2", "NM"]},
         index=pd.Index(pids, name="pid"),
     )
-    with mock.patch("analysis.selectors.wave_derived_columns", return_value=extra):
+    with mock.patch("exports.engine.wave_derived_columns", return_value=extra):
         export_write(wave=reference_wave, options=ExportOptions(cleaned=True), path=tmp_path / "x.csv")
         export_write(wave=reference_wave, options=ExportOptions(cleaned=True, hash_pid=True), path=tmp_path / "h.csv")
     frame = pd.read_csv(tmp_path / "x.csv", dtype={"pid": str}, encoding="utf-8-sig").set_index("pid")

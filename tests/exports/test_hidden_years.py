@@ -5,7 +5,7 @@ import pyreadstat
 import pytest
 from django.core.management import call_command
 
-from surveys.exports import ExportOptions, export_write
+from exports.engine import ExportOptions, export_write
 from surveys.models import Response
 
 pytestmark = pytest.mark.django_db

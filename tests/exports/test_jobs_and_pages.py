@@ -50,7 +50,7 @@ def test_a_job_builds_the_bundle_with_flow_and_fingerprint(
 
 
 def test_progress_is_recorded_per_chunk(reference_wave, researcher, media):
-    from surveys.exports import export_write
+    from exports.engine import export_write
 
     job = ExportJob.objects.create(wave=reference_wave, options={"cleaned": False}, created_by=researcher)
     seen = []
@@ -162,7 +162,7 @@ def test_command_line_formats_layouts_and_flow(reference_wave, tmp_path, capsys)
 
 
 def test_a_broker_that_is_down_keeps_the_job_in_the_outbox(reference_wave, researcher, django_capture_on_commit_callbacks):
-    from surveys.models import OutboxTask
+    from common.models import OutboxTask
 
     with (
         mock.patch("exports.tasks.export_job_task.delay", side_effect=ConnectionError("broker down")),

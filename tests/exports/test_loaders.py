@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from exports.documents import bundle_write
-from surveys.exports import ExportOptions, export_write
+from exports.engine import ExportOptions, export_write
 from tests.rscript import r_available, require_r, run_r
 
 pytestmark = pytest.mark.django_db

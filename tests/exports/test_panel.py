@@ -15,9 +15,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from exports.engine import ExportOptions, ExportOptionsError, export_write
 from exports.models import ExportJob
 from exports.services import export_job_run
-from surveys.exports import ExportOptions, ExportOptionsError, export_write
 from tests.paths import REFERENCE_DIR
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ READ = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
 
 @pytest.fixture(scope="module")
 def two_waves(reference_wave, django_db_blocker, tmp_path_factory):
-    from surveys.models import Wave
+    from studies.models import Wave
 
     source = pd.read_csv(REFERENCE_DIR / "cohort_1500.csv", dtype=str, keep_default_na=False)
     second = source.iloc[200:].copy()

@@ -14,8 +14,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from exports.engine import ExportOptions, export_write, short_label
 from scoring.instrument import default_instrument
-from surveys.exports import ExportOptions, export_write, short_label
 from tests.rscript import require_r, run_r
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +147,7 @@ def test_traj_cluster_is_labelled_with_the_runs_names(reference_wave, tmp_path):
         {"tatt": [0.5, -1.25, 0.0], "traj_cluster": pd.array([1, 2, 1], dtype="Int64"), "traj_label": ["NM", "LB2", "NM"]},
         index=pd.Index(pids, name="pid"),
     )
-    with mock.patch("analysis.selectors.wave_derived_columns", return_value=extra):
+    with mock.patch("exports.engine.wave_derived_columns", return_value=extra):
         export_write(wave=reference_wave, options=ExportOptions(format="dta", lang="en"), path=tmp_path / "x.dta")
     frame, meta = pyreadstat.read_dta(str(tmp_path / "x.dta"))
     assert meta.variable_value_labels["traj_cluster"] == {1: "NM", 2: "LB2"}

@@ -5,8 +5,9 @@ import time
 import pytest
 from django.test import override_settings
 
+from common.models import AuditEvent
 from schools.middleware import LAST_SEEN
-from schools.models import AuditEvent, Role
+from studies.models import Role
 from tests.factories import MembershipFactory, SchoolClassFactory, UserFactory, WaveFactory
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from schools.models import AuditEvent
+from common.models import AuditEvent
 from tests.factories import MembershipFactory, SchoolClassFactory, UserFactory
 
 PASSWORD = "pw-for-tests"

@@ -6,7 +6,8 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from schools.models import AuditEvent, Role
+from common.models import AuditEvent
+from studies.models import Role
 from tests.factories import (
     MembershipFactory,
     SchoolClassFactory,

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from schools.models import Alert, GuardianConsent, Membership, Role
+from safeguarding.models import Alert, GuardianConsent
+from studies.models import Membership, Role
 from surveys.models import Response
-from tests.schools.conftest import login
+from tests.school_world import login
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from schools.selectors import Status, roster_get
 from surveys.access_codes import ALPHABET, LENGTH
 from surveys.models import AccessCode, Response
 from tests.factories import RespondentFactory, SchoolClassFactory, ScoreFactory, WaveFactory
-from tests.schools.conftest import login
+from tests.school_world import login
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_csv_is_keyed_by_seat_without_display_names_and_is_audited(client, world
     assert [row["status"] for row in rows] == ["in_progress", "submitted", "not_started", "withdrawn"]
     assert rows[0]["seat_number"] == "1" and rows[0]["section"] == "parents_now"
     assert "Kid" not in text and "A1-0" not in text
-    from schools.models import AuditEvent
+    from common.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="export.roster_csv", actor=world.users["teacher"]).exists()
 
@@ -177,7 +177,7 @@ def test_teacher_adds_students_by_seat_and_name_with_random_pids(client, world):
     login(client, world.users["teacher"])
     url = reverse("schools:class_detail", args=[world.class_a1.pk])
     client.post(url, {"students": "5 小强\n6\n\n2 Kid2 again\n7，小丽"})
-    from surveys.models import Respondent
+    from studies.models import Respondent
 
     added = Respondent.objects.filter(school_class=world.class_a1, seat_number__in=[5, 6, 7]).order_by("seat_number")
     assert [(r.seat_number, r.display_name) for r in added] == [(5, "小强"), (6, ""), (7, "小丽")]

@@ -8,8 +8,9 @@ from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import reverse
 
-from surveys.dispatch import enqueue, outbox_flush
-from surveys.models import OutboxTask, Response, Score
+from common.models import OutboxTask
+from common.outbox import enqueue, outbox_flush
+from surveys.models import Response, Score
 from surveys.tasks import score_pending
 from tests.factories import AccessCodeFactory, ResponseFactory, WaveFactory
 from tests.services.conftest import postgres_restart, redis_start, redis_stop, wait_until
@@ -42,7 +43,8 @@ def test_students_submit_and_are_scored_while_redis_is_down(redis_down):
 
 def test_tasks_queued_while_redis_is_down_run_once_it_is_back(celery_worker):
     """A student in distress submits while Redis is down: the counsellor's e-mail goes once Redis is back."""
-    from schools.models import Alert, Role
+    from safeguarding.models import Alert
+    from studies.models import Role
     from tests.factories import MembershipFactory, SafeguardingRuleFactory, UserFactory
 
     code = AccessCodeFactory()
@@ -61,7 +63,7 @@ def test_tasks_queued_while_redis_is_down_run_once_it_is_back(celery_worker):
         assert client.post(reverse("surveys:review"), {"submission_key": "k"}).url == reverse("surveys:done")
         with transaction.atomic():
             enqueue(score_pending)
-        assert {task.name for task in OutboxTask.objects.all()} == {"schools.tasks.alert_notify_task", "surveys.tasks.score_pending"}
+        assert {task.name for task in OutboxTask.objects.all()} == {"safeguarding.tasks.alert_notify_task", "surveys.tasks.score_pending"}
         assert Alert.objects.get().notified_at is None
     finally:
         redis_start()

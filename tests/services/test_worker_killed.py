@@ -11,7 +11,7 @@ from django.db import transaction
 from analysis.models import AnalysisRun
 from analysis.selectors import run_latest_succeeded, wave_derived_columns
 from analysis.services import analysis_run_execute, analysis_run_start, runs_fail_stale
-from surveys.models import Wave
+from studies.models import Wave
 from tests.paths import REFERENCE_DIR
 from tests.services.conftest import wait_until
 

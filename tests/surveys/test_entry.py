@@ -6,8 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from schools.models import GuardianConsent, StudyPolicy
-from surveys import throttle
+from common import throttle
+from safeguarding.models import GuardianConsent
+from studies.models import StudyPolicy
 from surveys.entry import Refusal, access_code_enter
 from surveys.models import Response
 from tests.factories import AccessCodeFactory

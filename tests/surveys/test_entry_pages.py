@@ -6,8 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from schools.models import Role
 from scoring.instrument import default_instrument
+from studies.models import Role
 from tests.factories import MembershipFactory, SafeguardingRuleFactory, UserFactory
 from tests.surveys.answers import page_answers, sections
 

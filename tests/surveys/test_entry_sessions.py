@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from schools.services import respondent_withdraw
 from surveys import entry
 from surveys.models import Response
+from surveys.services import respondent_withdraw
 from surveys.services_codes import access_code_reissue
 from tests.factories import AccessCodeFactory, UserFactory
 from tests.surveys.answers import page_answers, sections

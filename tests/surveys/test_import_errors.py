@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from surveys.models import Respondent, Response, Score
+from studies.models import Respondent
+from surveys.models import Response, Score
 
 pytestmark = pytest.mark.django_db
 

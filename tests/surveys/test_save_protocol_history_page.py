@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from schools.models import Role
+from studies.models import Role
 from tests.factories import AccessCodeFactory, MembershipFactory, StudyFactory, UserFactory
 from tests.surveys.protocol import Device
 

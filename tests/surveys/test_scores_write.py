@@ -5,14 +5,19 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-import schools.services
 import surveys.imports
 import surveys.scores
 import surveys.services
-from schools.services import respondent_answers_delete, respondent_withdraw
-from surveys.instruments import instrument_for
-from surveys.models import Response, Score, Wave
-from surveys.services import response_submit, responses_score_pending, wave_rescore
+from studies.instruments import instrument_for
+from studies.models import Wave
+from surveys.models import Response, Score
+from surveys.services import (
+    respondent_answers_delete,
+    respondent_withdraw,
+    response_submit,
+    responses_score_pending,
+    wave_rescore,
+)
 from tests.factories import ResponseFactory, ScoreFactory, WaveFactory
 from tests.surveys.answers import page_answers
 
@@ -36,7 +41,7 @@ def writes(monkeypatch):
     monkeypatch.setattr(surveys.services, "scores_write", spy_writer)
     monkeypatch.setattr(surveys.imports, "scores_write", spy_writer)
     monkeypatch.setattr(surveys.scores, "waves_data_changed", spy_stamp)
-    monkeypatch.setattr(schools.services, "waves_data_changed", spy_stamp)
+    monkeypatch.setattr(surveys.services, "waves_data_changed", spy_stamp)
     return calls
 
 

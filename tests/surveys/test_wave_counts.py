@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from surveys.models import Response, Wave
+from studies.models import Wave
+from surveys.models import Response
 from surveys.selectors import waves_with_counts
 from tests.factories import AccessCodeFactory, RespondentFactory, ResponseFactory, SchoolClassFactory, WaveFactory
 

@@ -7,11 +7,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from analysis.core.synthetic import synthetic_cohort
-from schools.models import Membership, Role, SafeguardingRule
+from safeguarding.models import SafeguardingRule
+from studies.instruments import instrument_version_default
+from studies.models import Membership, Respondent, Role, SchoolClass, Study, Wave
+from studies.scoping import second_factor_required
 from surveys.access_codes import format_access_code
 from surveys.imports import responses_import
-from surveys.instruments import instrument_version_default
-from surveys.models import AccessCode, Respondent, SchoolClass, Study, Wave
+from surveys.models import AccessCode
 from surveys.services_codes import access_codes_issue
 
 DEMO_STUDY = "demo"
@@ -74,8 +76,6 @@ class Command(BaseCommand):
         from base64 import b32encode
 
         from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from schools.scoping import second_factor_required
 
         users = [user for user in get_user_model().objects.filter(username__in=usernames).order_by("username") if second_factor_required(user)]
         if not users:

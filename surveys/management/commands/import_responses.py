@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from studies.instruments import instrument_version_default
+from studies.models import Study, Wave
 from surveys.imports import ImportFileError, responses_import
-from surveys.instruments import instrument_version_default
-from surveys.models import Study, Wave
 
 
 class Command(BaseCommand):

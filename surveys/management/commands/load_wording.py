@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from scoring.instrument import InstrumentError
-from surveys.instruments import instrument_version_create, instrument_version_default
-from surveys.models import InstrumentVersion
+from studies.instruments import instrument_version_create, instrument_version_default
+from studies.models import InstrumentVersion
 
 
 class Command(BaseCommand):
