@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, gettext_lazy
@@ -21,7 +20,7 @@ from analysis.core.pipeline import STUDIES
 from analysis.core.psm import LINKS
 from common.labels import label
 from studies.models import Wave
-from studies.scoping import is_study_wide, research_studies
+from studies.permissions import researcher_required, study_wide_required
 
 from . import plots
 from .models import AnalysisRun
@@ -85,15 +84,9 @@ class RunStartForm(forms.Form):
         }
 
 
-def _require_researcher(user) -> None:
-    if not research_studies(user).exists():
-        raise PermissionDenied
-
-
 def _run_for(request, pk: int) -> AnalysisRun:
     run = get_object_or_404(AnalysisRun.objects.select_related("wave__study", "wave__instrument", "created_by"), pk=pk)
-    if not is_study_wide(request.user, run.wave.study):
-        raise PermissionDenied
+    study_wide_required(request.user, run.wave.study)
     return run
 
 
@@ -104,9 +97,8 @@ def _succeeded(request, pk: int) -> AnalysisRun:
     return run
 
 
-@login_required
+@researcher_required
 def run_list(request):
-    _require_researcher(request.user)
     waves = list(waves_analysable(request.user))
     runs = list(runs_visible(request.user).defer("results_json")[:200])  # the list shows no results
     latest = {}
@@ -135,8 +127,7 @@ def run_list(request):
 @require_POST
 def run_start(request, wave_id: int):
     wave = get_object_or_404(Wave.objects.select_related("study", "instrument"), pk=wave_id)
-    if not is_study_wide(request.user, wave.study):
-        raise PermissionDenied
+    study_wide_required(request.user, wave.study)
     form = RunStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))

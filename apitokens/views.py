@@ -2,14 +2,12 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from studies.scoping import research_studies
+from studies.permissions import researcher_required
 
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke
@@ -23,14 +21,8 @@ class TokenForm(forms.Form):
     )
 
 
-def _require_researcher(user) -> None:
-    if not research_studies(user).exists():
-        raise PermissionDenied
-
-
-@login_required
+@researcher_required
 def token_list(request):
-    _require_researcher(request.user)
     new_key = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -43,10 +35,9 @@ def token_list(request):
     return response
 
 
-@login_required
+@researcher_required
 @require_POST
 def token_revoke(request, pk: int):
-    _require_researcher(request.user)
     token = api_token_revoke(user=request.user, token_id=pk)
     if token is not None:
         messages.info(request, _("Token %(name)s revoked.") % {"name": token.name})

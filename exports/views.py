@@ -1,14 +1,13 @@
 """Researchers' pages: the waves with their counts and flows, the export form, the download list."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from studies.models import Wave
+from studies.permissions import researcher_required
 from studies.scoping import research_studies
 from surveys.selectors import waves_with_counts
 
@@ -16,20 +15,6 @@ from .forms import ExportForm
 from .models import ExportJob
 from .selectors import export_job_downloadable, export_jobs_visible, wave_flow_cached
 from .services import export_job_create, export_job_download
-
-
-def research_view(view):
-    """Signed in, and a researcher or study administrator of some study; everything else is 403."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not research_studies(request.user).exists():
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
 
 
 def _waves(user):
@@ -41,7 +26,7 @@ def cached_flow(wave) -> list[dict]:
     return wave_flow_cached(wave=wave)
 
 
-@research_view
+@researcher_required
 def wave_list(request):
     """Every wave of the user's studies with its counts and its cleaning flow."""
     waves = list(_waves(request.user))
@@ -50,7 +35,7 @@ def wave_list(request):
     return render(request, "exports/waves.html", {"waves": waves})
 
 
-@research_view
+@researcher_required
 @require_http_methods(["GET", "POST"])
 def export_form(request, wave_id: int):
     wave = get_object_or_404(_waves(request.user), pk=wave_id)
@@ -64,7 +49,7 @@ def export_form(request, wave_id: int):
     return render(request, "exports/form.html", {"wave": wave, "form": form, "flow": cached_flow(wave) if wave.submitted else []})
 
 
-@research_view
+@researcher_required
 def downloads(request):
     jobs = list(export_jobs_visible(request.user)[:100])
     for job in jobs:
@@ -73,13 +58,13 @@ def downloads(request):
     return render(request, "exports/downloads.html", {"jobs": jobs, "busy": busy})
 
 
-@research_view
+@researcher_required
 def progress(request, pk: int):
     job = get_object_or_404(export_jobs_visible(request.user), pk=pk)
     return JsonResponse({"id": job.pk, "status": job.status, "progress": job.progress, "rows": job.row_count})
 
 
-@research_view
+@researcher_required
 def download(request, pk: int):
     job = get_object_or_404(export_jobs_visible(request.user), pk=pk)
     if not export_job_downloadable(job):

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response as ApiResponse
 
 from common import audit
@@ -23,16 +23,9 @@ from safeguarding.models import Alert
 from studies import scoping
 from studies import services as study_services
 from studies.models import Membership, School, SchoolClass
+from studies.permissions import HasRole
 
 from . import selectors
-
-
-class HasRole(BasePermission):
-    """The user holds one of the view's ``roles`` in some study (rows are then scoped by the queryset)."""
-
-    def has_permission(self, request, view) -> bool:
-        return scoping.has_any_role(request.user, view.roles)
-
 
 # --- Memberships --------------------------------------------------------------------------------------
 

@@ -6,11 +6,9 @@ scope) and writes through ``schools.services``.
 """
 
 import csv
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +23,7 @@ from safeguarding import services as safeguarding_services
 from safeguarding.models import Alert, GuardianConsent
 from studies import scoping
 from studies import services as study_services
+from studies.permissions import role_required
 from surveys import services as survey_services
 from surveys.access_codes import format_access_code
 
@@ -33,25 +32,10 @@ from .forms import ConsentDecisionForm, FollowUpForm, StudentsForm
 from .middleware import passive
 from .printing import slips_pdf
 
-
-def role_required(roles):
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not scoping.has_any_role(request.user, roles):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-roster_view = role_required(scoping.ROSTER_ROLES)
-alert_view = role_required(scoping.ALERT_ROLES)
-history_view = role_required(scoping.HISTORY_ROLES)
-study_admin_view = role_required((scoping.Role.STUDY_ADMIN,))
+roster_view = role_required(*scoping.ROSTER_ROLES)
+alert_view = role_required(*scoping.ALERT_ROLES)
+history_view = role_required(*scoping.HISTORY_ROLES)
+study_admin_view = role_required(scoping.Role.STUDY_ADMIN)
 
 
 def _url_of(name: str, key: str, **kwargs):
