@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.core.models import dictionary_levels, to_jsonable
+from scoring.instrument import Instrument
 
 TOTAL = "Total"
 
@@ -33,8 +34,8 @@ def continuous(code: str, label: str) -> TableVariable:
 
 
 def categorical(code: str, label: str) -> TableVariable:
-    """A categorical row block with the option labels of the data dictionary."""
-    return TableVariable(code, label, kind="categorical", levels=dictionary_levels(code))
+    """A categorical row block; its levels are the option labels of the wave's dictionary (see ``table1``)."""
+    return TableVariable(code, label, kind="categorical")
 
 
 STUDY_A_TABLE1: tuple[TableVariable, ...] = (
@@ -131,9 +132,13 @@ def table1(
     group: str,
     variables: Sequence[TableVariable] = STUDY_A_TABLE1,
     *,
+    instrument: Instrument,
     group_order: Sequence[str] | None = None,
 ) -> Table1:
-    """Table 1 of ``variables`` by ``group`` over rows whose group is known."""
+    """Table 1 of ``variables`` by ``group`` over rows whose group is known.
+
+    A categorical variable without levels of its own shows the options of ``instrument`` (the wave's version).
+    """
     frame = frame[frame[group].notna()]
     groups = list(group_order) if group_order is not None else sorted(frame[group].unique(), key=str)
     groups = [g for g in groups if (frame[group] == g).any()]
@@ -148,7 +153,8 @@ def table1(
             cells += _continuous_cells(variable, values, members)
             tests.append(_anova(variable.code, [values[members[g]].dropna() for g in groups]))
         else:
-            cells += _categorical_cells(variable, values, members)
+            levels = variable.levels or dictionary_levels(variable.code, instrument)
+            cells += _categorical_cells(variable, levels, values, members)
             tests.append(_chi_square(variable.code, values, frame[group], groups))
     return Table1(
         groups=[str(g) for g in groups],
@@ -179,9 +185,9 @@ def _continuous_cells(variable: TableVariable, values: pd.Series, members: dict)
     return rows
 
 
-def _categorical_cells(variable: TableVariable, values: pd.Series, members: dict) -> list[dict]:
+def _categorical_cells(variable: TableVariable, levels: tuple, values: pd.Series, members: dict) -> list[dict]:
     rows = []
-    for level, level_label in variable.levels:
+    for level, level_label in levels:
         for g, mask in members.items():
             answered = values[mask].dropna()
             count = int((answered == level).sum())

@@ -21,7 +21,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from scoring.alphabet import MIGRATION_STATUSES
-from scoring.instrument import default_instrument
+from scoring.instrument import Instrument
 
 CONSTANT = "constant"
 CLUSTER_COLUMN = "traj_label"
@@ -159,9 +159,9 @@ def categorical(code: str, label: str, levels: Sequence[tuple], reference=None) 
     return Predictor(code, label, kind="categorical", levels=levels)
 
 
-def dictionary_levels(code: str) -> tuple[tuple[int, str], ...]:
-    """(code, English label) pairs of a choice variable, from the data dictionary."""
-    return tuple((option.code, option.text("en")) for option in default_instrument()[code].options)
+def dictionary_levels(code: str, instrument: Instrument) -> tuple[tuple[int, str], ...]:
+    """(code, English label) pairs of a choice variable, from the wave's own data dictionary."""
+    return tuple((option.code, option.text("en")) for option in instrument[code].options)
 
 
 def design_matrix(frame: pd.DataFrame, predictors: Iterable[Predictor | Interaction]) -> pd.DataFrame:
@@ -414,42 +414,47 @@ def cluster_predictor(labels: Iterable[str], column: str = CLUSTER_COLUMN) -> Pr
     return Predictor(column, "", kind="categorical", levels=cluster_levels(labels))
 
 
-def _edu3(code: str, person: str) -> Predictor:
-    return Predictor(code, person, kind="categorical", levels=dictionary_levels(code))
+def _edu3(code: str, person: str, instrument: Instrument) -> Predictor:
+    return Predictor(code, person, kind="categorical", levels=dictionary_levels(code, instrument))
 
 
-STUDY_A_CONTROLS: tuple[Predictor, ...] = (
-    indicator("gender", "girl", 2),
-    indicator("hukou", "urban", 2),
-    numeric("age", "age"),
-    indicator("only_child", "two or more children", 0),
-    numeric("academic_rank", "academic rank"),
-    indicator("health_good", "health better", 1),
-    _edu3("father_edu3", "father"),
-    _edu3("mother_edu3", "mother"),
-    numeric("parents_relation", "parents' relation"),
-    indicator("boarding", "not boarding", 0),
-    indicator("classmate_friendly", "classmates friendly", 1),
-    numeric("neighbor_relation", "neighbourhood relation"),
-)
+def study_a_controls(instrument: Instrument) -> tuple[Predictor, ...]:
+    """The resilience study's controls; the parents' education levels come from ``instrument``."""
+    return (
+        indicator("gender", "girl", 2),
+        indicator("hukou", "urban", 2),
+        numeric("age", "age"),
+        indicator("only_child", "two or more children", 0),
+        numeric("academic_rank", "academic rank"),
+        indicator("health_good", "health better", 1),
+        _edu3("father_edu3", "father", instrument),
+        _edu3("mother_edu3", "mother", instrument),
+        numeric("parents_relation", "parents' relation"),
+        indicator("boarding", "not boarding", 0),
+        indicator("classmate_friendly", "classmates friendly", 1),
+        numeric("neighbor_relation", "neighbourhood relation"),
+    )
+
+
 ECONOMIC = numeric("family_econ", "economic status")
 PARENT_CHILD = numeric("pcr", "parent-child relation")
 STUDY_A_OUTCOME = "rsca"
 
 
-def study_a_covariate_sets() -> dict[str, tuple[Predictor, ...]]:
+def study_a_covariate_sets(instrument: Instrument) -> dict[str, tuple[Predictor, ...]]:
     """Covariates (besides the cluster) of Models 2-4; also the propensity models of the PSM check."""
+    controls = study_a_controls(instrument)
     return {
-        "model2": STUDY_A_CONTROLS,
-        "model3": STUDY_A_CONTROLS + (ECONOMIC,),
-        "model4": STUDY_A_CONTROLS + (ECONOMIC, PARENT_CHILD),
+        "model2": controls,
+        "model3": (*controls, ECONOMIC),
+        "model4": (*controls, ECONOMIC, PARENT_CHILD),
     }
 
 
-def study_a_specifications(labels: Iterable[str], cluster_column: str = CLUSTER_COLUMN) -> dict[str, tuple]:
+def study_a_specifications(labels: Iterable[str], instrument: Instrument, cluster_column: str = CLUSTER_COLUMN) -> dict[str, tuple]:
     """Models 1-4 and the two moderation models (full controls) of the resilience study."""
     cluster = cluster_predictor(labels, cluster_column)
-    sets = study_a_covariate_sets()
+    sets = study_a_covariate_sets(instrument)
     full = sets["model4"]
     return {
         "model1": (cluster,),
@@ -464,6 +469,7 @@ def study_a_specifications(labels: Iterable[str], cluster_column: str = CLUSTER_
 def fit_study_a(
     frame: pd.DataFrame,
     *,
+    instrument: Instrument,
     cluster_column: str = CLUSTER_COLUMN,
     outcome: str = STUDY_A_OUTCOME,
     models: Sequence[str] | None = None,
@@ -474,7 +480,7 @@ def fit_study_a(
     ``models`` picks a subset of: model1..model4, moderation_economic,
     moderation_pcr; ``robust`` adds HC1 / school-clustered SEs (see ``fit_ols``).
     """
-    specifications = study_a_specifications(frame[cluster_column], cluster_column)
+    specifications = study_a_specifications(frame[cluster_column], instrument, cluster_column)
     chosen = models or list(specifications)
     return {name: fit_ols(frame, outcome, specifications[name], name=name, robust=robust) for name in chosen}
 
@@ -485,20 +491,22 @@ def fit_study_a(
 STUDY_B_OUTCOME = "dep"
 
 
-def migration_predictor() -> Predictor:
+def migration_predictor(instrument: Instrument) -> Predictor:
     """Current parental migration, reference: no parent away."""
-    return Predictor("migration_now", "", kind="categorical", levels=dictionary_levels("migration_now"))
+    return Predictor("migration_now", "", kind="categorical", levels=dictionary_levels("migration_now", instrument))
 
 
-STUDY_B_CONTROLS: tuple[Predictor, ...] = (
-    indicator("gender", "girl", 2),
-    numeric("age", "age"),
-    numeric("grade", "grade"),
-    indicator("only_child", "only child", 1),
-    indicator("ethnicity", "ethnic minority", 2),
-    _edu3("mother_edu3", "mother"),
-    _edu3("father_edu3", "father"),
-)
+def study_b_controls(instrument: Instrument) -> tuple[Predictor, ...]:
+    """The depression study's controls; the parents' education levels come from ``instrument``."""
+    return (
+        indicator("gender", "girl", 2),
+        numeric("age", "age"),
+        numeric("grade", "grade"),
+        indicator("only_child", "only child", 1),
+        indicator("ethnicity", "ethnic minority", 2),
+        _edu3("mother_edu3", "mother", instrument),
+        _edu3("father_edu3", "father", instrument),
+    )
 SCHOOL_MEASURES: tuple[Predictor, ...] = (
     numeric("belong", "school belonging"),
     numeric("tatt", "teacher's attitude"),
@@ -509,17 +517,22 @@ SCHOOL_MEASURES: tuple[Predictor, ...] = (
 )
 
 
-def study_b_columns() -> list[str]:
+def study_b_columns(instrument: Instrument) -> list[str]:
     """Every source column the Study B models use (for the complete-case sample)."""
-    predictors = (migration_predictor(), *STUDY_B_CONTROLS, *SCHOOL_MEASURES)
+    predictors = (migration_predictor(instrument), *study_b_controls(instrument), *SCHOOL_MEASURES)
     return [STUDY_B_OUTCOME] + [code for predictor in predictors for code in predictor.codes]
 
 
-def study_b_specifications() -> dict[str, tuple]:
+def study_b_model_names() -> list[str]:
+    """The names of ``study_b_specifications``, in their order."""
+    return ["model1", "model2", *(f"{kind}_{measure.code}" for measure in SCHOOL_MEASURES for kind in ("main", "interaction"))]
+
+
+def study_b_specifications(instrument: Instrument) -> dict[str, tuple]:
     """Model 1 (migration), Model 2 (+ controls, the base), then per school measure
     ``main_<code>`` (base + measure) and ``interaction_<code>`` (+ migration x measure)."""
-    migration = migration_predictor()
-    base = (migration, *STUDY_B_CONTROLS)
+    migration = migration_predictor(instrument)
+    base = (migration, *study_b_controls(instrument))
     specifications: dict[str, tuple] = {"model1": (migration,), "model2": base}
     for measure in SCHOOL_MEASURES:
         specifications[f"main_{measure.code}"] = (*base, measure)
@@ -527,12 +540,14 @@ def study_b_specifications() -> dict[str, tuple]:
     return specifications
 
 
-def fit_study_b(frame: pd.DataFrame, *, outcome: str = STUDY_B_OUTCOME, robust: Sequence[str] = ()) -> dict[str, ModelTable]:
+def fit_study_b(
+    frame: pd.DataFrame, *, instrument: Instrument, outcome: str = STUDY_B_OUTCOME, robust: Sequence[str] = ()
+) -> dict[str, ModelTable]:
     """The depression models of ``study_b_specifications``.
 
     ``frame`` needs the ``tatt`` factor score (see ``reliability.tatt_factor_score``).
     """
     return {
         name: fit_ols(frame, outcome, predictors, name=name, robust=robust)
-        for name, predictors in study_b_specifications().items()
+        for name, predictors in study_b_specifications(instrument).items()
     }

@@ -42,6 +42,7 @@ from analysis.core.models import (
     study_a_covariate_sets,
     study_a_specifications,
     study_b_columns,
+    study_b_model_names,
     study_b_specifications,
     to_jsonable,
 )
@@ -385,24 +386,24 @@ def _study_a(frame, instrument: Instrument, params, cleaning_rules, options: Run
         result.trajectory = trajectory
         clustered = with_clusters(analytic, trajectory)
         result.assignments = clustered[["pid", "traj_cluster", "traj_label"]].reset_index(drop=True)
-        _clustered_parts(clustered, "a_", options, stages, result)
+        _clustered_parts(clustered, "a_", instrument, options, stages, result)
     with stages.stage("a_sensitivity", "Sensitivity run (ages 4-12)"):
-        _sensitivity(analytic, sequences, params, options, stages, result)
+        _sensitivity(analytic, sequences, params, instrument, options, stages, result)
 
 
-def _clustered_parts(analytic, prefix: str, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+def _clustered_parts(analytic, prefix: str, instrument: Instrument, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
     """Table 1, Models 1-4, the moderation models and PSM on rows with ``traj_label``; tables named ``prefix + part``."""
     main = prefix == "a_"
     suffix = "" if main else " (ages 4-12)"
     tables = result.tables
     order = [name for name, _ in cluster_levels(analytic[CLUSTER_COLUMN])]
     with stages.timed("a_table1", "Table 1", main):
-        table = stages.part(f"{prefix}table1", table1, analytic, CLUSTER_COLUMN, STUDY_A_TABLE1, group_order=order)
+        table = stages.part(f"{prefix}table1", table1, analytic, CLUSTER_COLUMN, STUDY_A_TABLE1, instrument=instrument, group_order=order)
     if table is not None:
         tables[f"{prefix}table1"] = table
     models = {}
     with stages.timed("a_models", "Models 1-4 and moderation", main):
-        for name, predictors in study_a_specifications(analytic[CLUSTER_COLUMN]).items():
+        for name, predictors in study_a_specifications(analytic[CLUSTER_COLUMN], instrument).items():
             fitted = stages.part(
                 f"{prefix}{name}", fit_ols, analytic, STUDY_A_OUTCOME, predictors, name=name, robust=options.robust
             )
@@ -414,7 +415,7 @@ def _clustered_parts(analytic, prefix: str, options: RunOptions, stages: _Stages
             tables[f"{prefix}{table_name}"] = side_by_side(fitted)
     with stages.timed("a_psm", "Propensity score matching", main):
         psm = stages.part(
-            f"{prefix}psm", psm_by_cluster, analytic, study_a_covariate_sets(), options=options.matching
+            f"{prefix}psm", psm_by_cluster, analytic, study_a_covariate_sets(instrument), options=options.matching
         )
     if psm is not None:
         tables[f"{prefix}psm"] = psm
@@ -423,7 +424,7 @@ def _clustered_parts(analytic, prefix: str, options: RunOptions, stages: _Stages
             stages.record(f"{prefix}psm", FAILED, f"every comparison failed: {psm.failures[0]['error']}")
 
 
-def _sensitivity(analytic, sequences, params, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
+def _sensitivity(analytic, sequences, params, instrument: Instrument, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
     """Every part that depends on the clusters, again on the clusters of ages 4-12."""
     sensitivity_params = dataclasses.replace(params, years=SENSITIVITY_YEARS)
     trajectory = stages.part(
@@ -435,7 +436,7 @@ def _sensitivity(analytic, sequences, params, options: RunOptions, stages: _Stag
         return
     result.sensitivity_trajectory = trajectory
     relabelled = with_clusters(analytic, trajectory)
-    _clustered_parts(relabelled, SENSITIVITY, options, stages, result)
+    _clustered_parts(relabelled, SENSITIVITY, instrument, options, stages, result)
     if result.trajectory is not None:
         main = with_clusters(analytic, result.trajectory)
         result.tables[f"{SENSITIVITY}crosstab"] = pd.crosstab(
@@ -470,7 +471,7 @@ def with_clusters(analytic: pd.DataFrame, trajectory: TrajectoryResult) -> pd.Da
 
 
 def study_b_part_names() -> list[str]:
-    return ["b_cleaning", "b_factor_score", "b_alpha", *(f"b_{name}" for name in study_b_specifications())]
+    return ["b_cleaning", "b_factor_score", "b_alpha", *(f"b_{name}" for name in study_b_model_names())]
 
 
 def _study_b(frame, instrument: Instrument, cleaning_rules, options: RunOptions, stages: _Stages, result: AnalysisResult) -> None:
@@ -496,7 +497,7 @@ def _study_b(frame, instrument: Instrument, cleaning_rules, options: RunOptions,
         result.tables["b_alpha"] = alpha
     models = {}
     with stages.stage("b_models", "Depression models"):
-        for name, predictors in study_b_specifications().items():
+        for name, predictors in study_b_specifications(instrument).items():
             needs_tatt = any("tatt" in predictor.codes for predictor in predictors)
             if needs_tatt and factor is None:
                 stages.skip([f"b_{name}"], "needs the teacher's-attitude factor score, which failed")
@@ -514,7 +515,7 @@ def _study_b(frame, instrument: Instrument, cleaning_rules, options: RunOptions,
 
 def study_b_sample(frame: pd.DataFrame, instrument: Instrument, mask: pd.Series | None = None) -> pd.DataFrame:
     """Rows (kept by ``mask``) complete on depression, migration, the controls, the school measures and the tatt items."""
-    columns = [code for code in study_b_columns() if code != TEACHER_ATTITUDE] + list(instrument.scale_codes(TEACHER_ATTITUDE))
+    columns = [code for code in study_b_columns(instrument) if code != TEACHER_ATTITUDE] + list(instrument.scale_codes(TEACHER_ATTITUDE))
     keep = frame[columns].apply(pd.to_numeric, errors="coerce").notna().all(axis=1)
     if mask is not None:
         keep &= mask.to_numpy()

@@ -19,6 +19,9 @@ from analysis.core.models import (
     side_by_side,
     significance_stars,
 )
+from scoring.instrument import default_instrument
+
+INSTRUMENT = default_instrument()  # the current version of the data dictionary
 
 CLUSTERS = (
     "non-migration",
@@ -141,7 +144,7 @@ def test_cluster_levels_put_non_migration_first_and_keep_the_table_order():
 
 
 def test_study_a_models_have_the_published_terms():
-    tables = fit_study_a(analytic_frame())
+    tables = fit_study_a(analytic_frame(), instrument=INSTRUMENT)
     assert list(tables) == ["model1", "model2", "model3", "model4", "moderation_economic", "moderation_pcr"]
     cluster_terms = list(CLUSTERS[1:])
     assert list(tables["model1"].terms.index) == [CONSTANT, *cluster_terms]
@@ -173,7 +176,7 @@ def test_study_a_models_have_the_published_terms():
 
 def test_controls_are_coded_as_table_2():
     frame = analytic_frame()
-    model2 = fit_study_a(frame, models=["model2"])["model2"]
+    model2 = fit_study_a(frame, instrument=INSTRUMENT, models=["model2"])["model2"]
     recoded = frame.assign(
         girl=frame["gender"].eq(2), urban=frame["hukou"].eq(2), siblings=frame["only_child"].eq(0),
         not_boarding=frame["boarding"].eq(0),
@@ -208,7 +211,7 @@ def test_interaction_columns_are_products():
 
 
 def test_study_b_models_add_each_school_measure_alone_and_with_migration():
-    tables = fit_study_b(analytic_frame())
+    tables = fit_study_b(analytic_frame(), instrument=INSTRUMENT)
     measures = ["belong", "tatt", "tsat", "best_friends", "closeness", "peer_sat"]
     assert list(tables) == ["model1", "model2"] + [f"{kind}_{m}" for m in measures for kind in ("main", "interaction")]
     assert list(tables["model1"].terms.index) == [CONSTANT, "mother only", "father only", "both parents"]
@@ -219,7 +222,7 @@ def test_study_b_models_add_each_school_measure_alone_and_with_migration():
 
 
 def test_side_by_side_puts_se_beneath_and_the_constant_last():
-    tables = fit_study_a(analytic_frame(), models=["model1", "model4"])
+    tables = fit_study_a(analytic_frame(), instrument=INSTRUMENT, models=["model1", "model4"])
     layout = side_by_side(tables)
     assert list(layout.columns) == ["term", "row", "model1", "model4"]
     first = layout.iloc[0]
@@ -231,7 +234,7 @@ def test_side_by_side_puts_se_beneath_and_the_constant_last():
 
 
 def test_model_table_serialises_to_json():
-    table = fit_study_a(analytic_frame(), models=["model4"])["model4"]
+    table = fit_study_a(analytic_frame(), instrument=INSTRUMENT, models=["model4"])["model4"]
     payload = json.loads(json.dumps(table.to_dict()))
     assert payload["n"] == table.n
     assert payload["terms"][-1]["term"] == CONSTANT

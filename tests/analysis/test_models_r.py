@@ -12,8 +12,11 @@ import pandas as pd
 import pytest
 
 from analysis.core.models import fit_study_a, fit_study_b
+from scoring.instrument import default_instrument
 from tests.analysis.cohort_frames import analytic_cohort
 from tests.rscript import require_r, run_r
+
+INSTRUMENT = default_instrument()  # the current version of the data dictionary
 
 TOLERANCE = 1e-10  # relative
 COLUMNS = [
@@ -77,8 +80,8 @@ def blanked(frame: pd.DataFrame) -> pd.DataFrame:
 
 def python_models(frame: pd.DataFrame) -> dict:
     robust = ("HC1", "cluster")
-    tables = {f"a_{name}": table for name, table in fit_study_a(frame, robust=robust).items()}
-    tables.update({f"b_{name}": table for name, table in fit_study_b(frame, robust=robust).items()})
+    tables = {f"a_{name}": table for name, table in fit_study_a(frame, instrument=INSTRUMENT, robust=robust).items()}
+    tables.update({f"b_{name}": table for name, table in fit_study_b(frame, instrument=INSTRUMENT, robust=robust).items()})
     return tables
 
 

@@ -15,7 +15,10 @@ from analysis.core.psm import (
     estimate_att,
     psm_by_cluster,
 )
+from scoring.instrument import default_instrument
 from tests.analysis.test_models import CLUSTERS, analytic_frame
+
+INSTRUMENT = default_instrument()  # the current version of the data dictionary
 
 
 def test_nearest_neighbour_att_and_psmatch2_standard_error_by_hand():
@@ -107,7 +110,7 @@ def test_exact_matches_give_the_exact_effect():
 
 def test_each_cluster_is_compared_with_non_migration_for_every_covariate_set():
     frame = analytic_frame(1200)
-    result = psm_by_cluster(frame, study_a_covariate_sets())
+    result = psm_by_cluster(frame, study_a_covariate_sets(INSTRUMENT))
     estimates = result.to_frame()
     assert len(estimates) == 3 * 4 * 3 and not result.failures
     assert set(estimates["control"]) == {"non-migration"}

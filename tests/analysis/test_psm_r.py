@@ -13,10 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.core.models import CLUSTER_REFERENCE, STUDY_A_CONTROLS, design_matrix, study_a_covariate_sets
+from analysis.core.models import CLUSTER_REFERENCE, design_matrix, study_a_controls, study_a_covariate_sets
 from analysis.core.psm import METHODS, MatchingOptions, compare_groups, propensity_scores
+from scoring.instrument import default_instrument
 from tests.analysis.cohort_frames import analytic_cohort
 from tests.rscript import require_r, run_r
+
+INSTRUMENT = default_instrument()  # the current version of the data dictionary
 
 R_MATCHING = r"""
 d <- read.csv("design.csv", check.names = FALSE)
@@ -60,12 +63,12 @@ writeLines(sprintf("%.17g", ps), "ps.txt")
 
 
 # Five indicators only: few covariate profiles, so most treated have many equally near controls.
-COARSE = tuple(p for p in STUDY_A_CONTROLS if p.kind == "indicator")[:5]
+COARSE = tuple(p for p in study_a_controls(INSTRUMENT) if p.kind == "indicator")[:5]
 
 
 def comparison_data(frame: pd.DataFrame, treated_label: str, covariate_set: str):
     sample = frame[frame["traj_label"].isin([treated_label, CLUSTER_REFERENCE])]
-    covariates = COARSE if covariate_set == "coarse" else study_a_covariate_sets()[covariate_set]
+    covariates = COARSE if covariate_set == "coarse" else study_a_covariate_sets(INSTRUMENT)[covariate_set]
     design = design_matrix(sample, covariates).assign(
         treated=(sample["traj_label"] == treated_label).astype(int), y=sample["rsca"]
     )

@@ -90,3 +90,20 @@ def test_consent_and_withdrawal_refusals_do_not_count_as_guesses(consent_require
     for _ in range(3 * throttle.MAX_FAILURES_PER_DEVICE):
         access_code_enter(code=consent_required.code, client=CLIENT, lang="en")
     assert not throttle.is_locked(CLIENT)
+
+
+def test_way_in_the_offline_copy_requires_consent(client, consent_required):
+    """The phone's offline copy and its queued writes need the token that only an entry with consent gives."""
+    client.post(reverse("surveys:entry"), {"code": consent_required.code})
+    bundle = client.get(reverse("surveys:offline_bundle"))
+    assert bundle.status_code == 302 and b"token" not in bundle.content
+    queued = client.post(
+        reverse("surveys:offline_sync"),
+        {"token": "", "id": "c1", "kind": "submit", "answers": {"gender": 1}},
+        content_type="application/json",
+    )
+    assert queued.status_code == 403 and queued.json()["status"] == "ended"
+    assert not Response.objects.exists()
+    _give_consent(consent_required)
+    client.post(reverse("surveys:entry"), {"code": consent_required.code})
+    assert "token" in client.get(reverse("surveys:offline_bundle")).json()
