@@ -45,7 +45,7 @@ from .engine import (
     private_file,
 )
 
-MIG_STATE_COLOURS = MIGRATION_STATUSES.loader_colours  # NM, MG, LB1, LB2: TraMineR's palette in the R loader
+MIG_STATE_COLOURS = MIGRATION_STATUSES.colours  # NM, MG, LB1, LB2: the report's palette, in the R loader too
 TABLE_TYPES = {"string": "string", "datetime": "datetime", "float": "number"}
 CODEBOOK_COLUMNS = (
     "code", "label", "label_zh-hans", "label_en", "file_label", "type", "measure", "options", "options_zh-hans",

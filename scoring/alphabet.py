@@ -4,8 +4,8 @@ Codes and short names are the options of ``mig_XX`` in the data dictionary
 (``1=NM non-migrant|...``; a test checks they agree), the names are the
 analysis' cluster names (spec README, "Trajectory clusters"), which are also
 the msgids of their Chinese labels (``analysis/labels.py``, ``locale/``), and
-the colours are those of the report's plots and of the R loader's TraMineR
-palette. Used by the scoring engine, the analysis core, the plots, the exports
+one palette colours the report's plots and the R loader's TraMineR sequences
+(``seqdef(cpal = ...)``), so a researcher's own plots look like the report's. Used by the scoring engine, the analysis core, the plots, the exports
 and the synthetic generator. Plain Python: no Django import.
 """
 
@@ -23,8 +23,7 @@ class State:
     code: int  # the value of mig_XX
     short: str  # NM, MG, LB1, LB2 (mig_seq's letters)
     name: str  # the cluster name in English, e.g. "non-migration" (a msgid of the zh-hans catalogue)
-    colour: str  # the report's plots
-    loader_colour: str  # the R loader's TraMineR palette (seqdef cpal)
+    colour: str  # in the report's plots and the R loader's palette
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,6 @@ class SequenceAlphabet:
         return tuple(state.colour for state in self.states)
 
     @property
-    def loader_colours(self) -> tuple[str, ...]:
-        return tuple(state.loader_colour for state in self.states)
-
-    @property
     def cluster_names(self) -> tuple[str, ...]:
         """Every name a trajectory cluster can have, in the canonical order (statuses, then transition)."""
         return (*self.names, self.transition)
@@ -66,10 +61,10 @@ class SequenceAlphabet:
 
 MIGRATION_STATUSES = SequenceAlphabet(
     states=(
-        State(1, "NM", "non-migration", "#4C72B0", "#4daf4a"),
-        State(2, "MG", "migration", "#DD8452", "#377eb8"),
-        State(3, "LB1", "left-behind by single parent", "#55A868", "#ff7f00"),
-        State(4, "LB2", "left-behind by both parents", "#C44E52", "#e41a1c"),
+        State(1, "NM", "non-migration", "#4C72B0"),
+        State(2, "MG", "migration", "#DD8452"),
+        State(3, "LB1", "left-behind by single parent", "#55A868"),
+        State(4, "LB2", "left-behind by both parents", "#C44E52"),
     )
 )
 NM, MG, LB1, LB2 = MIGRATION_STATUSES.codes

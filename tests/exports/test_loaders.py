@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import plots
 from exports.documents import bundle_write
 from exports.engine import ExportOptions, export_write
 from tests.rscript import r_available, require_r, run_r
@@ -117,6 +118,8 @@ def test_the_loader_defines_the_sequences_when_traminer_is_there(bundles):
     assert "TraMineR::seqdef(" in script and "alphabet = 1:4" in script
     assert 'mig_states <- c("NM", "MG", "LB1", "LB2")' in script
     assert 'mig_seq <- mig_define(c("mig_01", "mig_02"' in script and 'cpal = mig_colours' in script
+    # the researcher's sequence plots in R take the report's colours
+    assert f'mig_colours <- c({", ".join(f"{chr(34)}{colour}{chr(34)}" for colour in plots.STATUS_COLOURS)})' in script
 
 
 def test_the_stata_do_file_labels_the_data(bundles):
