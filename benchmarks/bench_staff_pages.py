@@ -93,12 +93,11 @@ def fill(n: int) -> None:
     from common.models import AuditEvent
     from exports.models import ExportJob
     from safeguarding.models import Alert, GuardianConsent
-    from scoring.engine import score_frame
     from studies.instruments import instrument_for, instrument_version_default
     from studies.models import Membership, Respondent, Role, School, SchoolClass, Study, Wave
     from surveys.access_codes import generate_access_code
-    from surveys.models import AccessCode, Response, Score
-    from surveys.services import json_values
+    from surveys.models import AccessCode, Response
+    from surveys.scores import scores_write
 
     rng = np.random.default_rng(15)
     version = instrument_version_default()
@@ -126,7 +125,6 @@ def fill(n: int) -> None:
         scoring = part[items].astype("float64").copy()
         scoring["submitted_at"] = submitted_at.dt.tz_convert("Asia/Shanghai").to_numpy()
         scoring["duration_s"] = part["duration_s"].to_numpy()
-        derived = json_values(score_frame(scoring, instrument))
         records = part[items].to_dict(orient="records")
         with transaction.atomic():
             respondents = Respondent.objects.bulk_create(
@@ -148,7 +146,7 @@ def fill(n: int) -> None:
                 codes.add(code)
                 new_codes.append(AccessCode(code=code, respondent=respondent, wave=wave))
             AccessCode.objects.bulk_create(new_codes, batch_size=5000)
-            responses, scored = [], []
+            responses, submitted_rows = [], []
             for i, respondent in enumerate(respondents):
                 if kind[i] < 0.02:
                     continue
@@ -166,16 +164,12 @@ def fill(n: int) -> None:
                         duration_s=int(part["duration_s"][i]) if submitted else None, source="web", revision=3,
                     )
                 )
-                scored.append(derived[i] if submitted else None)
+                if submitted:
+                    submitted_rows.append(i)
             Response.objects.bulk_create(responses, batch_size=2000)
-            Score.objects.bulk_create(
-                [
-                    Score(response=response, values=values, instrument_version=version.version)
-                    for response, values in zip(responses, scored)
-                    if values is not None
-                ],
-                batch_size=2000,
-            )
+            submitted_responses = [response for response in responses if response.status == Response.Status.SUBMITTED]
+            to_score = scoring.iloc[submitted_rows].set_axis([response.pk for response in submitted_responses])
+            scores_write(wave_id=wave.pk, scoring_input=to_score, instrument=instrument, existing="keep")  # the one score writer
             consents = [
                 GuardianConsent(respondent=respondent, wave=wave, method=GuardianConsent.Method.PAPER, decision="given", decided_at=now)
                 for respondent in respondents[::3]
