@@ -47,7 +47,7 @@ from common.outbox import enqueue
 from scoring.cleaning import CLEANING_RULES
 from studies.instruments import instrument_for
 from studies.models import Wave
-from surveys.frames import wave_frame
+from surveys.snapshot import wave_frame_from_snapshot
 from surveys.models import Response
 
 from .models import AnalysisAssignment, AnalysisRun
@@ -398,7 +398,7 @@ def _execute(run: AnalysisRun, attempt: int, on_progress) -> None:
     # a change the replica has not applied yet is stamped later (a new rebuild).
     changed_at = Wave.objects.using(settings.ANALYTICS_DATABASE).filter(pk=wave.pk).values_list("data_changed_at", flat=True).get()
     instrument = instrument_for(wave.instrument)
-    frame = wave_frame(wave, instrument)
+    frame = wave_frame_from_snapshot(wave, instrument)  # JSON decoded only for rows scored since the last run
     if not _owned(run.pk, attempt).update(
         data_changed_at=changed_at,
         data_fingerprint=frame_fingerprint(frame),

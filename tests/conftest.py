@@ -49,3 +49,9 @@ def _staff_logins_pass_the_second_factor(monkeypatch):
 
     monkeypatch.setattr(Client, "_force_login_password_only", original, raising=False)
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def _snapshots_of_this_test(settings, tmp_path):
+    """Each test's analysis reads start without another test's wave snapshots (surveys/snapshot.py)."""
+    settings.SNAPSHOT_DIR = tmp_path / "snapshots"

@@ -148,6 +148,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Typed snapshots of waves that analysis runs read (surveys/snapshot.py): a cache local to each worker.
+SNAPSHOT_DIR = Path(env.str("SNAPSHOT_DIR", default=str(VAR_DIR / "snapshots")))
 MEDIA_URL = "media/"
 # Stored files (export bundles) are readable by the app's user only.
 FILE_UPLOAD_PERMISSIONS = 0o600
