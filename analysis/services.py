@@ -47,8 +47,8 @@ from common.outbox import enqueue
 from scoring.cleaning import CLEANING_RULES
 from studies.instruments import instrument_for
 from studies.models import Wave
-from surveys.snapshot import wave_frame_from_snapshot
 from surveys.models import Response
+from surveys.snapshot import wave_frame_from_snapshot
 
 from .models import AnalysisAssignment, AnalysisRun
 
