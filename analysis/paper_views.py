@@ -5,6 +5,7 @@ page's); ``?download=1`` sends the HTML as a file.
 """
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.contrib import messages
@@ -49,12 +50,19 @@ def _language(request) -> str:
     return asked if asked in LANGUAGES else translation.get_language()
 
 
-@login_required
-def run_reproduction_report(request, pk: int):
+@contextmanager
+def _reproduction_in_asked_language(request, pk: int):
+    """The succeeded run ``pk``, the report's language and the run's reproduction in it; the body of the
+    ``with`` runs in that language too, so that the page or PDF built there matches the reproduction."""
     run = _succeeded(request, pk)
     language = _language(request)
     with translation.override(language):
-        reproduction = run_reproduction(run)
+        yield run, language, run_reproduction(run)
+
+
+@login_required
+def run_reproduction_report(request, pk: int):
+    with _reproduction_in_asked_language(request, pk) as (run, language, reproduction):
         response = render(
             request,
             "analysis/reproduction.html",
@@ -82,10 +90,7 @@ def _self_contained(html: str) -> str:
 
 @login_required
 def run_reproduction_pdf(request, pk: int):
-    run = _succeeded(request, pk)
-    language = _language(request)
-    with translation.override(language):
-        reproduction = run_reproduction(run)
+    with _reproduction_in_asked_language(request, pk) as (run, language, reproduction):
         title = _("Reproduction report: run #%(id)s of wave %(wave)s") % {"id": run.pk, "wave": run.wave}
         content = reproduction_pdf(reproduction, title=title, lines=report_lines(reproduction))
     response = HttpResponse(content, content_type="application/pdf")

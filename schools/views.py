@@ -194,6 +194,18 @@ def _confirmation_page(request, *, question: str, action: str, back_url: str):
     return render(request, "staff/confirm.html", context)
 
 
+def _roster_change_asked_first(request, class_id, wave_id, respondent_id, *, question: str, action: str, change, done: str):
+    """A change to one child of the roster that cannot be undone: asked first (``_confirmation_page``), then
+    ``change(respondent, wave)``, the message ``done`` and back to the roster."""
+    school_class, wave, respondent = _respondent_action(request, class_id, wave_id, respondent_id)
+    back = reverse("schools:roster", kwargs={"class_id": school_class.pk, "wave_id": wave.pk})
+    if page := _confirmation_page(request, question=question, action=action, back_url=back):
+        return page
+    change(respondent, wave)
+    messages.success(request, done)
+    return _back_to_roster(school_class, wave)
+
+
 @roster_view
 @require_POST
 def code_reissue(request, class_id, wave_id, respondent_id):
@@ -210,14 +222,13 @@ def code_reissue(request, class_id, wave_id, respondent_id):
 @roster_view
 @require_POST
 def code_revoke(request, class_id, wave_id, respondent_id):
-    school_class, wave, respondent = _respondent_action(request, class_id, wave_id, respondent_id)
-    back = reverse("schools:roster", kwargs={"class_id": school_class.pk, "wave_id": wave.pk})
-    question = _("Revoke this code? The student can no longer sign in with it.")
-    if page := _confirmation_page(request, question=question, action=_("Revoke code"), back_url=back):
-        return page
-    services.respondent_code_revoke(actor=request.user, respondent=respondent, wave=wave)
-    messages.success(request, _("Code revoked. The answers given are kept."))
-    return _back_to_roster(school_class, wave)
+    return _roster_change_asked_first(
+        request, class_id, wave_id, respondent_id,
+        question=_("Revoke this code? The student can no longer sign in with it."),
+        action=_("Revoke code"),
+        change=lambda respondent, wave: services.respondent_code_revoke(actor=request.user, respondent=respondent, wave=wave),
+        done=_("Code revoked. The answers given are kept."),
+    )
 
 
 @roster_view
@@ -239,14 +250,13 @@ def consent_record(request, class_id, wave_id, respondent_id):
 @roster_view
 @require_POST
 def respondent_withdraw(request, class_id, wave_id, respondent_id):
-    school_class, wave, respondent = _respondent_action(request, class_id, wave_id, respondent_id)
-    back = reverse("schools:roster", kwargs={"class_id": school_class.pk, "wave_id": wave.pk})
-    question = _("Withdraw this student from the study?")
-    if page := _confirmation_page(request, question=question, action=_("Withdraw"), back_url=back):
-        return page
-    survey_services.respondent_withdraw(actor=request.user, respondent=respondent)
-    messages.success(request, _("Withdrawn: the answers leave every export and analysis."))
-    return _back_to_roster(school_class, wave)
+    return _roster_change_asked_first(
+        request, class_id, wave_id, respondent_id,
+        question=_("Withdraw this student from the study?"),
+        action=_("Withdraw"),
+        change=lambda respondent, wave: survey_services.respondent_withdraw(actor=request.user, respondent=respondent),
+        done=_("Withdrawn: the answers leave every export and analysis."),
+    )
 
 
 # --- Guardian link (no sign-in: the unguessable token is the key) -----------------------------------

@@ -4,7 +4,6 @@ Screenshots go to ``test-artifacts/e2e/`` and are kept as the run's artifacts.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.paths import ROOT
+from tests.processes import database_url, free_port, stop
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -103,21 +103,13 @@ def production_server_behind_proxy(django_db_setup, django_db_blocker, tmp_path_
 
 
 def _serve_production(django_db_blocker, tmp_path_factory, extra_env: dict):
-    from django.db import connection
-
     folder = tmp_path_factory.mktemp("production")
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        database_url = f"sqlite:///{db['NAME']}"
-    else:
-        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-        database_url = f"postgres://{db['USER'] or ''}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": PRODUCTION_SECRET_KEY,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url(),
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "CSRF_TRUSTED_ORIGINS": f"http://localhost:{port}",
         "SECURE_SSL_REDIRECT": "false",
@@ -155,11 +147,7 @@ def _serve_production(django_db_blocker, tmp_path_factory, extra_env: dict):
             process.kill()
             raise AssertionError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}")
         yield base
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 @pytest.fixture
@@ -207,9 +195,3 @@ def csp_violations(page) -> list[str]:
         else None,
     )
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

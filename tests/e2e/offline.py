@@ -45,14 +45,9 @@ def wait_until_kept(page, timeout: float = 30_000) -> None:
 
 def started_and_kept(page, base_url: str, code: str, *, age: int = 12) -> None:
     """Enter a code online, give assent, answer the first page; wait until the questionnaire is on the phone."""
-    from django.utils import timezone
+    from tests.e2e.questionnaire import start_questionnaire
 
-    from tests.e2e.questionnaire import answer_page, enter_code, give_assent, next_page
-
-    enter_code(page, base_url, code)
-    give_assent(page)
-    answer_page(page, birth_year=timezone.localdate().year - age)
-    next_page(page)
+    start_questionnaire(page, base_url, code, age=age)
     wait_until_kept(page)
 
 

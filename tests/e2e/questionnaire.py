@@ -58,5 +58,15 @@ def next_page(page) -> None:
     click_and_follow(page, "button[name=next]")
 
 
+def start_questionnaire(page, base_url: str, code: str, *, age: int) -> None:
+    """Enter the code, give assent, answer the first page as a child of ``age`` and go on to the second page."""
+    from django.utils import timezone
+
+    enter_code(page, base_url, code)
+    give_assent(page)
+    answer_page(page, birth_year=timezone.localdate().year - age)
+    next_page(page)
+
+
 def path_of(page) -> str:
     return urlparse(page.url).path

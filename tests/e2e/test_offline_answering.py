@@ -1,14 +1,13 @@
 """Offline from page 2 to the submission, with the browser closed and opened again: one submission, every answer."""
 
 import pytest
-from django.utils import timezone
 
 from safeguarding.models import Alert
 from scoring.instrument import default_instrument
 from surveys.models import AnswerChange, Response, Score
 from tests.e2e.conftest import csp_violations
 from tests.e2e.offline import open_persistent_phone, stored_on_phone, wait_until_kept
-from tests.e2e.questionnaire import answer_page, click_and_follow, enter_code, give_assent, next_page, page_kept, path_of
+from tests.e2e.questionnaire import answer_page, click_and_follow, next_page, page_kept, path_of, start_questionnaire
 from tests.factories import AccessCodeFactory, SafeguardingRuleFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -23,10 +22,7 @@ def test_answer_offline_close_reopen_submit_offline_then_online(network, browser
     profile = tmp_path / "phone-profile"
     context, page = open_persistent_phone(browser, profile)
     violations = csp_violations(page)
-    enter_code(page, network.url, access_code.code)
-    give_assent(page)
-    answer_page(page, birth_year=timezone.localdate().year - 13)
-    next_page(page)
+    start_questionnaire(page, network.url, access_code.code, age=13)
     assert path_of(page) == f"/q/{SECTIONS[1]}/"
     wait_until_kept(page)
 

@@ -13,6 +13,7 @@ from tests.e2e.questionnaire import (
     next_page,
     no_horizontal_scroll,
     path_of,
+    start_questionnaire,
 )
 from tests.factories import AccessCodeFactory
 
@@ -63,10 +64,7 @@ def test_answer_leave_half_way_resume_elsewhere_and_submit(live_server, phone, s
 def test_double_tap_and_retry_submit_once(live_server, phone, shoot):
     code = AccessCodeFactory().code
     page = phone()
-    enter_code(page, live_server.url, code)
-    give_assent(page)
-    answer_page(page, birth_year=timezone.localdate().year - 12)
-    next_page(page)
+    start_questionnaire(page, live_server.url, code, age=12)
     page.goto(live_server.url + "/q/review/")
     button = page.locator("button[data-once]")
     with page.expect_navigation(url="**/q/done/"):
@@ -99,10 +97,7 @@ def test_chinese_by_default_english_on_request_and_errors_in_place(live_server, 
 def test_follow_ups_appear_only_when_a_parent_is_away(live_server, phone, shoot):
     code = AccessCodeFactory().code
     page = phone()
-    enter_code(page, live_server.url, code)
-    give_assent(page)
-    answer_page(page, birth_year=timezone.localdate().year - 13)
-    next_page(page)
+    start_questionnaire(page, live_server.url, code, age=13)
     assert path_of(page) == "/q/parents_now/"
     page.locator("input[name=parent_away][value='0']").check()
     assert page.locator("#item-mother_away").is_hidden()

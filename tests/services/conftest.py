@@ -15,9 +15,9 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.paths import ROOT
+from tests.processes import database_url, free_port, stop
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -39,12 +39,6 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"real-services test: {reason}"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(predicate, timeout: float, interval: float = 0.25, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -58,12 +52,10 @@ def wait_until(predicate, timeout: float, interval: float = 0.25, message: str =
 @pytest.fixture
 def service_env(transactional_db):
     """The environment of a process that should use this test run's database."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER'] or ''}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url(),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -80,21 +72,12 @@ def _start_worker(service_env, log: Path):
     return process
 
 
-def _stop_worker(process) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture
 def celery_worker(service_env, tmp_path):
     """A real Celery worker process (prefork, one child) on the configured broker."""
     process = _start_worker(service_env, tmp_path / "worker.log")
     yield process
-    _stop_worker(process)
+    stop(process)
 
 
 @pytest.fixture
@@ -102,7 +85,7 @@ def celery_worker_again(service_env, tmp_path):
     """A second worker, for after the first one was killed."""
     process = _start_worker(service_env, tmp_path / "worker-2.log")
     yield process
-    _stop_worker(process)
+    stop(process)
 
 
 @pytest.fixture
@@ -128,8 +111,7 @@ def gunicorn_server(service_env, tmp_path):
 
     wait_until(up, 30, message="gunicorn to listen")
     yield base
-    process.terminate()
-    process.wait(15)
+    stop(process)
 
 
 def redis_port() -> int:
