@@ -1,8 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from surveys import staff_views
+
+# Admin pages of the models that moved app in the re-cut (their tables did not move): old bookmarks still work.
+MOVED_ADMIN = {
+    "surveys": {"studies": "study|wave|school|schoolclass|respondent|instrumentversion"},
+    "schools": {"studies": "membership|studypolicy", "safeguarding": "safeguardingrule|alert|alertfollowup|guardianconsent", "common": "auditevent"},
+}
+moved_admin = [
+    re_path(
+        rf"^admin/{old}/(?P<model>{models})/(?P<rest>.*)$",
+        RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", permanent=True, query_string=True),
+    )
+    for old, moves in MOVED_ADMIN.items()
+    for new, models in moves.items()
+]
 
 urlpatterns = [
     path("", include("surveys.urls")),
@@ -16,6 +31,7 @@ urlpatterns = [
     path("research/exports/", include("exports.urls")),
     path("research/tokens/", include("apitokens.urls")),
     path("api/v1/", include("config.api_urls")),
+    *moved_admin,
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the staff pages' language switch
 ]

@@ -174,6 +174,6 @@ def test_study_admin_pages_and_delete_asks_first(school, staff, shoot):
 
 def test_admin_pages(school, staff):
     root = staff(school["users"]["superuser"])
-    root.visit("/admin/", expect="/admin/schools/alert/")
-    root.visit("/admin/schools/alert/")
-    root.visit(f"/admin/surveys/study/{school['study'].pk}/change/")
+    root.visit("/admin/", expect="/admin/safeguarding/alert/")
+    root.visit("/admin/safeguarding/alert/")
+    root.visit(f"/admin/studies/study/{school['study'].pk}/change/")
