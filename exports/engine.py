@@ -22,9 +22,11 @@ Rows are streamed: a wave is read in chunks (``frames.wave_frame_chunks``,
 two queries whatever the number of rows), each chunk is cleaned (the flags
 are per row, so the flow of counts is the sum of the chunks' flows), laid out
 and written. CSV and Excel are written chunk by chunk; Stata and SPSS files
-are written by pyreadstat from one frame, so for those the chunks are kept in
-compact float64/object columns and joined once at the end (see
-``benchmarks/bench_export.py``). A wide panel is a pivot of the waves, so it
+are written by pyreadstat from one frame, so for those the chunks are typed
+compact (``typed_for_export(compact=True)``: numbers as float64, date-times
+as read), kept in float64/object columns and joined once at the end (see
+``benchmarks/bench_export.py``, which measures every format beside the naive
+path). A wide panel is a pivot of the waves, so it
 is held in memory once, whatever the format.
 
 The documents that go with the data (codebook, ``datapackage.json``, loader
@@ -61,6 +63,7 @@ from studies.models import Study, Wave
 from surveys.frames import CHUNK_SIZE, typed_for_export, wave_flags_frame, wave_frame, wave_frame_chunks, wave_size_and_median
 
 FORMATS = ("csv", "xlsx", "dta", "sav", "zsav")
+STAT_FORMATS = ("dta", "sav", "zsav")  # written by pyreadstat from one frame
 LAYOUTS = ("wide", "long", "sequences")
 PANELS = ("", "long", "wide")
 STATA_VERSIONS = (118, 119)  # 118: Stata 14 and later (haven's default); 119: Stata 15+ (more than 32,767 variables)
@@ -754,7 +757,7 @@ def export_frames(
             chunk = chunk[result.mask.to_numpy()]
         reasons = missing_reasons(chunk, instrument)
         chunk = hide_not_asked(chunk, reasons)
-        typed = typed_for_export(chunk, instrument)
+        typed = typed_for_export(chunk, instrument, compact=options.format in STAT_FORMATS)
         if traj_labels is not None:
             _collect_traj_labels(typed, traj_labels)
         if hasher is not None:
