@@ -506,7 +506,7 @@ class _StatWriter:
 
     def __init__(self, path: Path, specs: list[ColumnSpec], options: ExportOptions):
         self.path, self.specs, self.options = path, specs, options
-        self.chunks: list[pd.DataFrame] = []
+        self.parts: dict[str, list[np.ndarray]] = {}  # per column, its chunks' arrays: joined one column at a time
         self.reasons: dict[str, list[np.ndarray]] = {}
 
     def write(self, frame: pd.DataFrame, reasons: dict) -> None:
@@ -518,23 +518,29 @@ class _StatWriter:
             elif isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and column.dtype.kind in "iuf":
                 compact[spec.name] = column.to_numpy(dtype="float64", na_value=np.nan)
             elif column.dtype.kind in "iuf":
-                compact[spec.name] = column.to_numpy(dtype="float64")
+                compact[spec.name] = column.to_numpy(dtype="float64", copy=True)  # not a view that keeps the chunk alive
             else:
                 compact[spec.name] = column.astype(object).where(column.notna(), None).to_numpy()
             if spec.item and spec.name in reasons:
                 self.reasons.setdefault(spec.name, []).append(reasons[spec.name])
             elif spec.item:
                 self.reasons.setdefault(spec.name, []).append(np.zeros(len(frame), dtype=np.int8))
-        self.chunks.append(pd.DataFrame(compact, columns=[spec.name for spec in self.specs]))
+        for name, values in compact.items():
+            self.parts.setdefault(name, []).append(values)
 
-    def _columns(self, frame: pd.DataFrame) -> tuple[dict, dict, dict, dict, dict]:
+    def _joined(self, name: str) -> pd.Series:
+        """One column of every chunk, its parts let go as it is joined (the whole data never held twice)."""
+        parts = self.parts.pop(name)
+        return pd.Series(parts[0] if len(parts) == 1 else np.concatenate(parts), name=name)
+
+    def _columns(self) -> tuple[dict, dict, dict, dict, dict]:
         """The columns to write, their value labels, Stata missing codes, SPSS missing values and Stata tags to set."""
         stata = self.options.format == "dta"
         lang = self.options.lang
         out, value_labels, stata_missing, spss_missing, stata_tags = {}, {}, {}, {}, {}
         missing_text = missing_labels(lang)
         for spec in self.specs:
-            column = frame[spec.name]
+            column = self._joined(spec.name)
             labels = dict(spec.values.get(lang, {}))
             if column.dtype.kind != "f":
                 if column.dtype == object:  # pyreadstat types a column by its values: an empty string column stays a string
@@ -577,11 +583,9 @@ class _StatWriter:
         import pyreadstat
 
         if result is None:  # the export failed: nothing to write
-            self.chunks = []
+            self.parts = {}
             return
-        frame = pd.concat(self.chunks, ignore_index=True) if len(self.chunks) > 1 else self.chunks[0]
-        self.chunks = []
-        columns, value_labels, stata_missing, spss_missing, stata_tags = self._columns(frame)
+        columns, value_labels, stata_missing, spss_missing, stata_tags = self._columns()
         frame = pd.DataFrame(columns)
         self.reasons = {}
         lang = self.options.lang
