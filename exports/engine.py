@@ -22,9 +22,11 @@ Rows are streamed: a wave is read in chunks (``frames.wave_frame_chunks``,
 two queries whatever the number of rows), each chunk is cleaned (the flags
 are per row, so the flow of counts is the sum of the chunks' flows), laid out
 and written. CSV and Excel are written chunk by chunk; Stata and SPSS files
-are written by pyreadstat from one frame, so for those the chunks are kept in
-compact float64/object columns and joined once at the end (see
-``benchmarks/bench_export.py``). A wide panel is a pivot of the waves, so it
+are written by pyreadstat from one frame, so for those the chunks are typed
+compact (``typed_for_export(compact=True)``: numbers as float64, date-times
+as read), kept in float64/object columns and joined once at the end (see
+``benchmarks/bench_export.py``, which measures every format beside the naive
+path). A wide panel is a pivot of the waves, so it
 is held in memory once, whatever the format.
 
 The documents that go with the data (codebook, ``datapackage.json``, loader
@@ -61,6 +63,7 @@ from studies.models import Study, Wave
 from surveys.frames import CHUNK_SIZE, typed_for_export, wave_flags_frame, wave_frame, wave_frame_chunks, wave_size_and_median
 
 FORMATS = ("csv", "xlsx", "dta", "sav", "zsav")
+STAT_FORMATS = ("dta", "sav", "zsav")  # written by pyreadstat from one frame
 LAYOUTS = ("wide", "long", "sequences")
 PANELS = ("", "long", "wide")
 STATA_VERSIONS = (118, 119)  # 118: Stata 14 and later (haven's default); 119: Stata 15+ (more than 32,767 variables)
@@ -503,7 +506,7 @@ class _StatWriter:
 
     def __init__(self, path: Path, specs: list[ColumnSpec], options: ExportOptions):
         self.path, self.specs, self.options = path, specs, options
-        self.chunks: list[pd.DataFrame] = []
+        self.parts: dict[str, list[np.ndarray]] = {}  # per column, its chunks' arrays: joined one column at a time
         self.reasons: dict[str, list[np.ndarray]] = {}
 
     def write(self, frame: pd.DataFrame, reasons: dict) -> None:
@@ -515,23 +518,29 @@ class _StatWriter:
             elif isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and column.dtype.kind in "iuf":
                 compact[spec.name] = column.to_numpy(dtype="float64", na_value=np.nan)
             elif column.dtype.kind in "iuf":
-                compact[spec.name] = column.to_numpy(dtype="float64")
+                compact[spec.name] = column.to_numpy(dtype="float64", copy=True)  # not a view that keeps the chunk alive
             else:
                 compact[spec.name] = column.astype(object).where(column.notna(), None).to_numpy()
             if spec.item and spec.name in reasons:
                 self.reasons.setdefault(spec.name, []).append(reasons[spec.name])
             elif spec.item:
                 self.reasons.setdefault(spec.name, []).append(np.zeros(len(frame), dtype=np.int8))
-        self.chunks.append(pd.DataFrame(compact, columns=[spec.name for spec in self.specs]))
+        for name, values in compact.items():
+            self.parts.setdefault(name, []).append(values)
 
-    def _columns(self, frame: pd.DataFrame) -> tuple[dict, dict, dict, dict, dict]:
+    def _joined(self, name: str) -> pd.Series:
+        """One column of every chunk, its parts let go as it is joined (the whole data never held twice)."""
+        parts = self.parts.pop(name)
+        return pd.Series(parts[0] if len(parts) == 1 else np.concatenate(parts), name=name)
+
+    def _columns(self) -> tuple[dict, dict, dict, dict, dict]:
         """The columns to write, their value labels, Stata missing codes, SPSS missing values and Stata tags to set."""
         stata = self.options.format == "dta"
         lang = self.options.lang
         out, value_labels, stata_missing, spss_missing, stata_tags = {}, {}, {}, {}, {}
         missing_text = missing_labels(lang)
         for spec in self.specs:
-            column = frame[spec.name]
+            column = self._joined(spec.name)
             labels = dict(spec.values.get(lang, {}))
             if column.dtype.kind != "f":
                 if column.dtype == object:  # pyreadstat types a column by its values: an empty string column stays a string
@@ -574,11 +583,9 @@ class _StatWriter:
         import pyreadstat
 
         if result is None:  # the export failed: nothing to write
-            self.chunks = []
+            self.parts = {}
             return
-        frame = pd.concat(self.chunks, ignore_index=True) if len(self.chunks) > 1 else self.chunks[0]
-        self.chunks = []
-        columns, value_labels, stata_missing, spss_missing, stata_tags = self._columns(frame)
+        columns, value_labels, stata_missing, spss_missing, stata_tags = self._columns()
         frame = pd.DataFrame(columns)
         self.reasons = {}
         lang = self.options.lang
@@ -754,7 +761,7 @@ def export_frames(
             chunk = chunk[result.mask.to_numpy()]
         reasons = missing_reasons(chunk, instrument)
         chunk = hide_not_asked(chunk, reasons)
-        typed = typed_for_export(chunk, instrument)
+        typed = typed_for_export(chunk, instrument, compact=options.format in STAT_FORMATS)
         if traj_labels is not None:
             _collect_traj_labels(typed, traj_labels)
         if hasher is not None:

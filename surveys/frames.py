@@ -43,9 +43,22 @@ META_FIELDS = {
 CHUNK_SIZE = 5_000  # rows per chunk: about 80 MB of decoded answers and scores at most
 
 
+NUMERIC_KINDS = ("integer", "floating", "mixed-integer-float", "empty")  # pandas' infer_dtype of numbers and None only
+
+
 def answers_frame(answers: list[dict], instrument: Instrument, index=None) -> pd.DataFrame:
-    """Item columns (float, NaN = unanswered) from a list of answer dicts."""
-    frame = pd.DataFrame.from_records(answers, index=index, columns=instrument.item_codes)
+    """Item columns (float, NaN = unanswered) from a list of answer dicts.
+
+    Stored answers are numbers: one object matrix, checked at once to hold
+    numbers and None only, becomes the float columns in one step. Anything
+    else (a number as text, a boolean) goes through ``pd.to_numeric`` column by
+    column, where what is not a number becomes NaN.
+    """
+    codes = instrument.item_codes
+    matrix = np.array([[answer.get(code) for code in codes] for answer in answers], dtype=object).reshape(len(answers), len(codes))
+    if pd.api.types.infer_dtype(matrix.ravel(), skipna=True) in NUMERIC_KINDS:
+        return pd.DataFrame(matrix, index=index, columns=codes).astype("float64")
+    frame = pd.DataFrame.from_records(answers, index=index, columns=codes)
     return frame.apply(pd.to_numeric, errors="coerce").astype("float64")
 
 
@@ -171,8 +184,14 @@ def wave_flags_frame(wave, flags: list[str]) -> pd.DataFrame:
     return frame[flags]
 
 
-def typed_for_export(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """Option codes as integers, floats as floats, strings as strings; missing stays missing."""
+def typed_for_export(frame: pd.DataFrame, instrument: Instrument, *, compact: bool = False) -> pd.DataFrame:
+    """Option codes as integers, floats as floats, strings as strings; missing stays missing.
+
+    With ``compact`` (what the Stata and SPSS writers keep until they write
+    once): the same values, with every number as float64 (integral ones
+    rounded, NaN for missing) and date-times left as read (local timestamps),
+    not nullable integers and ISO 8601 text that the writer would turn back.
+    """
     typed = {}
     for code in frame.columns:
         variable = instrument.get(code)
@@ -180,11 +199,12 @@ def typed_for_export(frame: pd.DataFrame, instrument: Instrument) -> pd.DataFram
         if variable is None:
             typed[code] = column
         elif variable.type in ("choice", "likert5", "int", "bool"):
-            typed[code] = pd.to_numeric(column, errors="coerce").round().astype("Int64")
+            number = pd.to_numeric(column, errors="coerce")
+            typed[code] = number.astype("float64").round() if compact else number.round().astype("Int64")
         elif variable.type == "float":
             typed[code] = pd.to_numeric(column, errors="coerce").astype("float64")
         elif variable.type == "datetime":
-            typed[code] = column.map(lambda value: value.isoformat() if isinstance(value, pd.Timestamp) else value)
+            typed[code] = column if compact else column.map(lambda value: value.isoformat() if isinstance(value, pd.Timestamp) else value)
         else:
             typed[code] = column.where(column.notna(), None).replace({"": None, np.nan: None})
     return pd.DataFrame(typed, index=frame.index)
