@@ -80,8 +80,17 @@ def _fill_old_layout(apps) -> dict:
     return {"study": study.pk, "wave": wave.pk, "child": child.pk, "alert": alert.pk, "response": response.pk, "permission": permission.pk}
 
 
+MODELS = (InstrumentVersion, Study, Wave, School, SchoolClass, Respondent, AccessCode, Response, Score, OutboxTask,
+          Membership, StudyPolicy, SafeguardingRule, Alert, AlertFollowUp, GuardianConsent, AuditEvent, AnalysisRun, ExportJob)
+
+
+def _counts() -> dict:
+    return {model: model.objects.count() for model in MODELS}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_every_row_is_found_after_migrating_forward():
+    before = _counts()  # rows other tests' module fixtures keep committed
     executor = MigrationExecutor(connection)
     executor.migrate(OLD_LAYOUT)
     old_apps = executor.loader.project_state([node for node in OLD_LAYOUT if node[1]]).apps
@@ -90,12 +99,7 @@ def test_every_row_is_found_after_migrating_forward():
     executor = MigrationExecutor(connection)  # a fresh loader: the graph as `migrate` sees it
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    counts = {
-        model: model.objects.count()
-        for model in (InstrumentVersion, Study, Wave, School, SchoolClass, Respondent, AccessCode, Response, Score, OutboxTask,
-                      Membership, StudyPolicy, SafeguardingRule, Alert, AlertFollowUp, GuardianConsent, AuditEvent, AnalysisRun, ExportJob)
-    }
-    assert counts == dict.fromkeys(counts, 1)
+    assert _counts() == {model: count + 1 for model, count in before.items()}
 
     study = Study.objects.get(pk=ids["study"])
     assert (study.code, study.idle_limit, study.policy.require_guardian_consent) == ("old", datetime.timedelta(minutes=20), True)
@@ -106,7 +110,7 @@ def test_every_row_is_found_after_migrating_forward():
     assert alert.follow_ups.get().note == "talked"
     assert Response.objects.get(pk=ids["response"]).answers == {"dep5": 4}
     assert Wave.objects.get(pk=ids["wave"]).analysis_runs.count() == 1
-    assert ExportJob.objects.get().study_id == ids["study"]
+    assert ExportJob.objects.get(wave_id=ids["wave"]).study_id == ids["study"]
 
     # Content types changed app, not id: permissions given on them still hold.
     assert set(ContentType.objects.filter(app_label__in=["surveys", "schools"]).values_list("model", flat=True)).isdisjoint(NEW_HOME)
@@ -115,7 +119,7 @@ def test_every_row_is_found_after_migrating_forward():
     assert Permission.objects.get(pk=ids["permission"]).content_type.app_label == "studies"
 
     # Tasks that moved are found by their new names: beat's schedule and a task kept in the outbox.
-    assert OutboxTask.objects.get().name == "safeguarding.tasks.alert_notify_task"
+    assert OutboxTask.objects.filter(kwargs={"alert_id": 1}).get().name == "safeguarding.tasks.alert_notify_task"
     from django_celery_beat.models import PeriodicTask
 
     tasks = set(PeriodicTask.objects.values_list("task", flat=True))
