@@ -177,12 +177,19 @@ def run_child(engine: str, n: int, python: str) -> dict | None:
     return None
 
 
+def pairs_per_second(result: dict) -> float:
+    """OM pairs a second: the U (U - 1) / 2 distinct pairs over the distances stage."""
+    u = result["n_distinct"]
+    return u * (u - 1) / 2 / result["stages"]["distances"]
+
+
 def report(engine: str, result: dict | None) -> None:
     if result is None:
         print(f"  {engine:<12} failed")
         return
     stages = "  ".join(f"{name} {seconds:7.2f}s" for name, seconds in result["stages"].items())
-    print(f"  {engine:<12} {stages}  peak {result['peak_mb']:8.0f} MB  (U = {result['n_distinct']:,})")
+    om = f"  OM {pairs_per_second(result) / 1e6:5.1f} M pairs/s" if "distances" in result["stages"] else ""
+    print(f"  {engine:<12} {stages}  peak {result['peak_mb']:8.0f} MB  (U = {result['n_distinct']:,}){om}")
 
 
 def main() -> None:
@@ -215,6 +222,8 @@ def main() -> None:
             speed = baseline["stages"]["total"] / ours["stages"]["total"]
             memory = baseline["peak_mb"] / ours["peak_mb"]
             print(f"  {baseline_name} / ours: {speed:.1f}x the time, {memory:.1f}x the peak memory")
+            om = pairs_per_second(ours) / pairs_per_second(baseline)
+            print(f"  OM pairs a second, ours / {baseline_name}: {om:.1f}x")
     for n in args.clara_n:
         print(f"n = {n:,} respondents: CLARA path (cluster_trajectories, k = 2..10, 100 samples)")
         report("ours-clara", run_child("ours-clara", n, sys.executable))
