@@ -416,7 +416,7 @@ def om_distances_to(
     if out.size:
         order, lcp_previous = _lexicographic_order(seqs)
         packed, target_packed = packed_keys(seqs, n_states), packed_keys(refs, n_states)
-        if packed is None or target_packed is None:
+        if packed is None or target_packed is None or refs.shape[0] < LANES // 4:  # lanes mostly idle
             n_chunks = max(1, min(4 * get_num_threads() // max(refs.shape[0], 1), seqs.shape[0] // 256))
             _om_cross(seqs, order, lcp_previous, refs, sub, indel, out, n_chunks)
         else:

@@ -118,9 +118,10 @@ def test_lane_kernel_with_more_states_and_cross_distances():
     costs = np.triu(costs, 1) + np.triu(costs, 1).T
     condensed = om_distances(sequences, costs, 1.1, n_states=n_states)
     assert np.array_equal(condensed, om_distances_pairwise(sequences, costs, 1.1, n_states=n_states))
-    targets = [0, 69, 5, 5]
     square = square_form(condensed)
-    assert np.array_equal(om_distances_to(sequences, sequences[targets], costs, 1.1, n_states=n_states), square[:, targets])
+    for targets in ([0, 69, 5, 5], list(rng.integers(0, 70, size=LANES + 9))):  # the pair kernel, then lanes
+        to_targets = om_distances_to(sequences, sequences[targets], costs, 1.1, n_states=n_states)
+        assert np.array_equal(to_targets, square[:, targets])
 
 
 def test_sequences_too_long_for_packed_keys_use_the_pair_kernel(reference_run):
