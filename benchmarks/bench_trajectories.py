@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_trajectories.py                      # 8,453 and 100,000 respondents
     .venv/bin/python benchmarks/bench_trajectories.py --n 8453 --clara-n 1000000
     .venv/bin/python benchmarks/bench_trajectories.py --sequenzo-python /tmp/sequenzo-venv/bin/python
+    .venv/bin/python benchmarks/bench_trajectories.py --n 100000 --distances-only   # OM pairs a second only
 
 Sequences come from a simple generator (half constant non-migration, mostly-one-status
 sequences with short spells, Markov switching): about 2,550 distinct sequences at
@@ -85,6 +86,9 @@ def _timed(stages: dict, name: str, function, *args, **kwargs):
     return value
 
 
+DISTANCES_ONLY = "--distances-only" in sys.argv  # children stop after the distances
+
+
 def child_ours(n: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from analysis.core.costs import default_indel, trate_costs
@@ -102,9 +106,26 @@ def child_ours(n: int) -> dict:
     costs = trate_costs(distinct.sequences, distinct.weights)
     stages["distinct+costs"] = time.perf_counter() - start
     condensed = _timed(stages, "distances", om_distances, distinct.sequences, costs, default_indel(costs))
+    if DISTANCES_ONLY:
+        return {"n_distinct": distinct.n_distinct, "stages": stages, "peak_mb": _peak_mb()}
     tree = _timed(stages, "ward", ward_tree, condensed, distinct.weights, "ward.D")
     _timed(stages, "quality", cluster_quality, condensed, distinct.weights, {k: tree.cut(k) for k in range(2, 11)})
     stages["total"] = time.perf_counter() - start
+    return {"n_distinct": distinct.n_distinct, "stages": stages, "peak_mb": _peak_mb()}
+
+
+def child_ours_pairwise(n: int) -> dict:
+    """The one-pair-at-a-time OM kernel (the former ``om_distances``): distances only."""
+    sys.path.insert(0, str(ROOT))
+    from analysis.core.costs import default_indel, trate_costs
+    from analysis.core.distances import om_distances_pairwise
+    from analysis.core.sequences import distinct_sequences
+
+    om_distances_pairwise(synthetic_sequences(300, seed=1), 2 * (1 - np.eye(4)), 1.0)
+    distinct = distinct_sequences(synthetic_sequences(n))
+    costs = trate_costs(distinct.sequences, distinct.weights)
+    stages: dict = {}
+    _timed(stages, "distances", om_distances_pairwise, distinct.sequences, costs, default_indel(costs))
     return {"n_distinct": distinct.n_distinct, "stages": stages, "peak_mb": _peak_mb()}
 
 
@@ -155,6 +176,8 @@ def child_sequenzo(n: int) -> dict:
     condensed = _timed(
         stages, "distances", get_distance_matrix, data, method="OM", sm="TRATE", indel="auto", full_matrix=False
     )
+    if DISTANCES_ONLY:
+        return {"n_distinct": len(rows), "stages": stages, "peak_mb": _peak_mb()}
     tree = _timed(stages, "ward", Cluster, condensed, entity_ids=np.arange(len(rows)), clustering_method="ward_d",
                   weights=counts)
     quality = _timed(stages, "quality", ClusterQuality, tree, max_clusters=10)  # computes everything
@@ -163,12 +186,14 @@ def child_sequenzo(n: int) -> dict:
     return {"n_distinct": len(rows), "stages": stages, "peak_mb": _peak_mb()}
 
 
-CHILDREN = {"ours": child_ours, "ours-clara": child_ours_clara, "full-matrix": child_full_matrix,
-            "sequenzo": child_sequenzo}
+CHILDREN = {"ours": child_ours, "ours-pairwise": child_ours_pairwise, "ours-clara": child_ours_clara,
+            "full-matrix": child_full_matrix, "sequenzo": child_sequenzo}
 
 
 def run_child(engine: str, n: int, python: str) -> dict | None:
     command = [python, str(Path(__file__).resolve()), "--child", engine, "--n", str(n)]
+    if DISTANCES_ONLY:
+        command.append("--distances-only")
     completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     for line in completed.stdout.splitlines():
         if line.startswith(RESULT_MARK):
@@ -177,12 +202,19 @@ def run_child(engine: str, n: int, python: str) -> dict | None:
     return None
 
 
+def pairs_per_second(result: dict) -> float:
+    """OM pairs a second: the U (U - 1) / 2 distinct pairs over the distances stage."""
+    u = result["n_distinct"]
+    return u * (u - 1) / 2 / result["stages"]["distances"]
+
+
 def report(engine: str, result: dict | None) -> None:
     if result is None:
         print(f"  {engine:<12} failed")
         return
     stages = "  ".join(f"{name} {seconds:7.2f}s" for name, seconds in result["stages"].items())
-    print(f"  {engine:<12} {stages}  peak {result['peak_mb']:8.0f} MB  (U = {result['n_distinct']:,})")
+    om = f"  OM {pairs_per_second(result) / 1e6:5.1f} M pairs/s" if "distances" in result["stages"] else ""
+    print(f"  {engine:<12} {stages}  peak {result['peak_mb']:8.0f} MB  (U = {result['n_distinct']:,}){om}")
 
 
 def main() -> None:
@@ -190,6 +222,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[8453, 100_000], help="respondents (exact path)")
     parser.add_argument("--clara-n", type=int, nargs="*", default=[], help="respondents for the CLARA path")
     parser.add_argument("--sequenzo-python", default=str(DEFAULT_SEQUENZO_PYTHON))
+    parser.add_argument("--distances-only", action="store_true", help="time the OM distances only (pairs a second)")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -200,9 +233,14 @@ def main() -> None:
     if not has_sequenzo:
         print(f"sequenzo python not found at {args.sequenzo_python}: baseline is the full N x N matrix")
     for n in args.n:
-        print(f"n = {n:,} respondents: distances + Ward + quality k = 2..10")
+        print(f"n = {n:,} respondents: " + ("OM distances only" if DISTANCES_ONLY else "distances + Ward + quality k = 2..10"))
         ours = run_child("ours", n, sys.executable)
         report("ours", ours)
+        if DISTANCES_ONLY:
+            pairwise = run_child("ours-pairwise", n, sys.executable)
+            report("ours-pairwise", pairwise)
+            if ours and pairwise:
+                print(f"  OM pairs a second, lane kernel / pair kernel: {pairs_per_second(ours) / pairs_per_second(pairwise):.1f}x")
         if has_sequenzo:
             baseline_name, baseline = "sequenzo", run_child("sequenzo", n, args.sequenzo_python)
         elif n <= FULL_MATRIX_MAX_ROWS:
@@ -211,10 +249,13 @@ def main() -> None:
             print(f"  full-matrix  skipped: needs {n * (n - 1) * 8 / 1e9:,.0f} GB")
             continue
         report(baseline_name, baseline)
-        if ours and baseline:
+        if ours and baseline and not DISTANCES_ONLY:
             speed = baseline["stages"]["total"] / ours["stages"]["total"]
             memory = baseline["peak_mb"] / ours["peak_mb"]
             print(f"  {baseline_name} / ours: {speed:.1f}x the time, {memory:.1f}x the peak memory")
+        if ours and baseline:
+            om = pairs_per_second(ours) / pairs_per_second(baseline)
+            print(f"  OM pairs a second, ours / {baseline_name}: {om:.1f}x")
     for n in args.clara_n:
         print(f"n = {n:,} respondents: CLARA path (cluster_trajectories, k = 2..10, 100 samples)")
         report("ours-clara", run_child("ours-clara", n, sys.executable))

@@ -52,26 +52,39 @@ def _balanced_row_ranges(n: int, n_tasks: int) -> np.ndarray:
 
 @njit(cache=True, parallel=True)
 def _group_sums(condensed, weights, groups, n_groups, bounds):
+    """Per task (rows bounds[t]..bounds[t+1]-1): sums[t, g, i] = sum of w_j d(i, j) over the task's
+    pairs of i with the items j of group g, and the same with d^2 (group-major, so that the pairs
+    of a row add to contiguous memory; a row's own sums are kept in registers-sized arrays and
+    added in the same order as before: every sum receives its values in the order of the rows)."""
     n = weights.shape[0]
     n_tasks = bounds.shape[0] - 1
-    sums = np.zeros((n_tasks, n, n_groups))
-    squares = np.zeros((n_tasks, n, n_groups))
+    sums = np.zeros((n_tasks, n_groups, n))
+    squares = np.zeros((n_tasks, n_groups, n))
     for task in prange(n_tasks):
         local_sums = sums[task]
         local_squares = squares[task]
+        row_sums = np.empty(n_groups)
+        row_squares = np.empty(n_groups)
         for i in range(bounds[task], bounds[task + 1]):
+            for g in range(n_groups):
+                row_sums[g] = local_sums[g, i]
+                row_squares[g] = local_squares[g, i]
             start = condensed_row_start(i, n)
             wi = weights[i]
-            gi = groups[i]
+            column_sums = local_sums[groups[i]]
+            column_squares = local_squares[groups[i]]
             for j in range(i + 1, n):
                 d = condensed[start + j]
                 dd = d * d
                 wj = weights[j]
                 gj = groups[j]
-                local_sums[i, gj] += wj * d
-                local_squares[i, gj] += wj * dd
-                local_sums[j, gi] += wi * d
-                local_squares[j, gi] += wi * dd
+                row_sums[gj] += wj * d
+                row_squares[gj] += wj * dd
+                column_sums[j] += wi * d
+                column_squares[j] += wi * dd
+            for g in range(n_groups):
+                local_sums[g, i] = row_sums[g]
+                local_squares[g, i] = row_squares[g]
     return sums, squares
 
 
@@ -291,7 +304,7 @@ def cluster_quality(
         diagonal = int(pattern_of[0, 0])  # a group with itself: together in every partition
         distances = _DistanceTable(condensed, weights, groups, pattern_of, masks.shape[0], diagonal, bounds)
         per_task_sums, per_task_squares = _group_sums(condensed, weights, groups, n_groups, bounds)
-        atom_sums, atom_squares = per_task_sums.sum(axis=0), per_task_squares.sum(axis=0)
+        atom_sums, atom_squares = per_task_sums.sum(axis=0).T, per_task_squares.sum(axis=0).T
         for p in batch:
             labels = label_rows[p]
             group_to_cluster = np.zeros(n_groups, dtype=np.int64)

@@ -49,51 +49,76 @@ def _pair_index(i, j, n):
 
 
 @njit(cache=True)
+def _first_minimum(values, begin, end):
+    """(position, value) of the first minimum of values[begin:end], as hclust.f's scan
+    ``if (diss < dmin)`` from dmin = INF finds it; (-1, INFINITY) when nothing is below INFINITY.
+
+    Two passes over contiguous memory instead of one with a branch per value: the minimum with
+    four running minima (independent chains), then the first position holding it.
+    """
+    m0 = m1 = m2 = m3 = INFINITY
+    j = begin
+    while j + 4 <= end:
+        m0 = values[j] if values[j] < m0 else m0
+        m1 = values[j + 1] if values[j + 1] < m1 else m1
+        m2 = values[j + 2] if values[j + 2] < m2 else m2
+        m3 = values[j + 3] if values[j + 3] < m3 else m3
+        j += 4
+    while j < end:
+        m0 = values[j] if values[j] < m0 else m0
+        j += 1
+    low = min(min(m0, m1), min(m2, m3))
+    if not low < INFINITY:
+        return -1, INFINITY
+    j = begin
+    while values[j] != low:
+        j += 1
+    return j, low
+
+
+@njit(cache=True)
 def _first_neighbours(diss, n):
     """hclust.f's initial list: for each row, the first minimum to its right."""
     nearest = np.zeros(n, dtype=np.int64)
     nearest_dist = np.full(n, INFINITY)
-    jm = 0
     for i in range(n - 1):
-        dmin = INFINITY
         start = condensed_row_start(i, n)
-        for j in range(i + 1, n):
-            if dmin > diss[start + j]:
-                dmin = diss[start + j]
-                jm = j
-        nearest[i] = jm
-        nearest_dist[i] = dmin
+        position, nearest_dist[i] = _first_minimum(diss, start + i + 1, start + n)
+        nearest[i] = position - start
     return nearest, nearest_dist
 
 
 @njit(cache=True)
 def _agglomerate(diss, members, nearest, nearest_dist, squared):
     """hclust.f's main loop (iOpt 1 = ward.D, 8 = ward.D2 on squared ``diss``) from a given
-    nearest-neighbour list; overwrites diss, members and the list."""
+    nearest-neighbour list; overwrites diss, members and the list.
+
+    hclust.f skips inactive clusters in its scans; here a cluster's pairs with the active ones
+    and its list entry are set to INFINITY when it is merged away, which leaves every first
+    minimum where hclust.f finds it (no distance reaches INFINITY) and lets the scans run over
+    contiguous values without a test per value. A row left with no active pair keeps an
+    INFINITY distance and is never chosen, whatever its neighbour index says.
+    """
     n = members.shape[0]
     active = np.ones(n, dtype=np.bool_)
     first = np.empty(n - 1, dtype=np.int64)
     second = np.empty(n - 1, dtype=np.int64)
     heights = np.empty(n - 1)
-    im = 0
-    jm = 0
     jj = 0
     for step in range(n - 1):
-        dmin = INFINITY
-        for i in range(n - 1):
-            if active[i] and nearest_dist[i] < dmin:
-                dmin = nearest_dist[i]
-                im = i
-                jm = nearest[i]
+        im, dmin = _first_minimum(nearest_dist, 0, n - 1)
+        jm = nearest[im]
         i2 = min(im, jm)
         j2 = max(im, jm)
         first[step] = i2
         second[step] = j2
         heights[step] = np.sqrt(dmin) if squared else dmin
         active[j2] = False
+        nearest_dist[j2] = INFINITY
 
         dmin = INFINITY
         d12 = diss[_pair_index(i2, j2, n)]
+        diss[_pair_index(i2, j2, n)] = INFINITY
         for k in range(n):
             if active[k] and k != i2:
                 index1 = _pair_index(i2, k, n)
@@ -102,6 +127,7 @@ def _agglomerate(diss, members, nearest, nearest_dist, squared):
                 value = (members[i2] + members[k]) * diss[index1] + (members[j2] + members[k]) * diss[index2]
                 value = (value - members[k] * d12) / (members[i2] + members[j2] + members[k])
                 diss[index1] = value
+                diss[index2] = INFINITY
                 if i2 < k:
                     if value < dmin:
                         dmin = value
@@ -115,14 +141,9 @@ def _agglomerate(diss, members, nearest, nearest_dist, squared):
 
         for i in range(n - 1):
             if active[i] and (nearest[i] == i2 or nearest[i] == j2):
-                dmin = INFINITY
                 start = condensed_row_start(i, n)
-                for j in range(i + 1, n):
-                    if active[j] and diss[start + j] < dmin:
-                        dmin = diss[start + j]
-                        jj = j
-                nearest[i] = jj
-                nearest_dist[i] = dmin
+                position, nearest_dist[i] = _first_minimum(diss, start + i + 1, start + n)
+                nearest[i] = position - start
     return first, second, heights
 
 

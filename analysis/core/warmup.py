@@ -6,7 +6,9 @@ beside the sources) and later processes load it instead of compiling (15-20 s
 on the first run after a deploy otherwise). :func:`warm_kernels` goes through
 the public entry point a run uses (``cluster_trajectories``) on a tiny random
 cohort, with the exact path under both Ward methods and with CLARA, so the
-kernels are compiled for exactly the argument types a real run passes.
+kernels are compiled for exactly the argument types a real run passes; then
+the OM lane kernel against many targets (CLARA's medoids come a few at a time)
+and the pair-at-a-time kernels on sequences too long for the lane kernel.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import numpy as np
 from numba.core.registry import CPUDispatcher
 
 from analysis.core import clara, distances, quality, ward
+from analysis.core.costs import constant_costs
 from analysis.core.sequences import N_STATES
 from analysis.core.trajectories import TrajectoryParams, cluster_trajectories
 from analysis.core.ward import WARD_METHODS
 
 KERNEL_MODULES: tuple[ModuleType, ...] = (distances, ward, quality, clara)
 WARM_ROWS = 120
+LONG_REPEATS = 4  # 48 years
 
 
 def numba_kernels() -> dict[str, CPUDispatcher]:
@@ -59,4 +63,8 @@ def warm_kernels(rows: int = WARM_ROWS, random_state: int = 0) -> dict[str, bool
     for method in WARD_METHODS:
         cluster_trajectories(sequences, TrajectoryParams(k_range=(2, 4), method=method, algorithm="exact"))
     cluster_trajectories(sequences, TrajectoryParams(k_range=(2, 4), algorithm="clara"))
+    distances.om_distances_to(sequences, sequences[: distances.LANES], constant_costs(), 1.0)  # lanes, many targets
+    long = np.tile(sequences[:8], (1, LONG_REPEATS))  # too long for 64-bit keys
+    distances.om_distances(long, constant_costs(), 1.0)
+    distances.om_distances_to(long, long[:2], constant_costs(), 1.0)
     return {name: bool(cache_entries(kernel)) for name, kernel in numba_kernels().items() if not inlined(kernel)}

@@ -197,3 +197,24 @@ def test_adjusted_rand_index():
 def test_partition_needs_two_clusters():
     with pytest.raises(ValueError, match="at least two clusters"):
         cluster_quality(np.ones(3), np.ones(3), {1: np.zeros(3, dtype=int)})
+
+
+def test_group_sums_add_each_row_in_order_of_the_pairs():
+    """One task: every sum receives its pairs in increasing order of the other item, bit for bit."""
+    from analysis.core.quality import _group_sums
+
+    rng = np.random.default_rng(2)
+    n, n_groups = 57, 5
+    condensed = rng.integers(1, 40, size=n * (n - 1) // 2) / 7.0
+    weights = rng.integers(1, 9, size=n).astype(float)
+    groups = rng.integers(0, n_groups, size=n)
+    sums, squares = _group_sums(condensed, weights, groups, n_groups, np.array([0, n]))
+    square = square_form(condensed)
+    for i in range(n):
+        for g in range(n_groups):
+            expected = expected_sq = 0.0
+            for j in range(n):
+                if j != i and groups[j] == g:
+                    expected += weights[j] * square[i, j]
+                    expected_sq += weights[j] * (square[i, j] * square[i, j])
+            assert sums[0, g, i] == expected and squares[0, g, i] == expected_sq

@@ -7,7 +7,7 @@ from analysis.core.costs import default_indel, trate_costs
 from analysis.core.distances import om_distances, square_form
 from analysis.core.quality import adjusted_rand_index
 from analysis.core.sequences import distinct_sequences
-from analysis.core.ward import _absorb_all, _absorb_row, _agglomerate, _first_neighbours, ward_tree
+from analysis.core.ward import INFINITY, _absorb_all, _absorb_row, _agglomerate, _first_minimum, _first_neighbours, ward_tree
 from tests.paths import REFERENCE_DIR
 
 
@@ -187,3 +187,82 @@ def test_rejects_bad_input():
         ward_tree(np.array([1.0, 0.0, 1.0]), np.array([2.0, 1.0, 1.0]))  # distinct items at distance 0
     with pytest.raises(ValueError, match="method must be one of"):
         ward_tree(np.ones(3), method="average")
+
+
+def hclust_f_main_loop(diss, members, squared):
+    """hclust.f's main loop as written there (inactive clusters skipped by a test in every scan),
+    in plain Python: the reference for ``_agglomerate``, which marks merged-away pairs INFINITY."""
+    diss = diss.copy()
+    members = members.copy()
+    n = members.size
+    big = 1e300
+
+    def index(i, j):
+        i, j = min(i, j), max(i, j)
+        return i * n - i * (i + 1) // 2 + j - i - 1
+
+    active = np.ones(n, dtype=bool)
+    nearest, nearest_dist = np.zeros(n, dtype=int), np.full(n, big)
+    for i in range(n - 1):
+        values = [diss[index(i, j)] for j in range(i + 1, n)]
+        nearest[i], nearest_dist[i] = i + 1 + int(np.argmin(values)), min(values)
+    merges, heights, jj = [], [], 0
+    for _ in range(n - 1):
+        dmin, im = big, 0
+        for i in range(n - 1):
+            if active[i] and nearest_dist[i] < dmin:
+                dmin, im = nearest_dist[i], i
+        i2, j2 = sorted((im, nearest[im]))
+        merges.append((i2, j2))
+        heights.append(np.sqrt(dmin) if squared else dmin)
+        active[j2] = False
+        dmin, d12 = big, diss[index(i2, j2)]
+        for k in range(n):
+            if active[k] and k != i2:
+                value = (members[i2] + members[k]) * diss[index(i2, k)] + (members[j2] + members[k]) * diss[index(j2, k)]
+                value = (value - members[k] * d12) / (members[i2] + members[j2] + members[k])
+                diss[index(i2, k)] = value
+                if i2 < k:
+                    if value < dmin:
+                        dmin, jj = value, k
+                elif value < nearest_dist[k]:
+                    nearest_dist[k], nearest[k] = value, i2
+        members[i2] += members[j2]
+        nearest_dist[i2], nearest[i2] = dmin, jj
+        for i in range(n - 1):
+            if active[i] and nearest[i] in (i2, j2):
+                dmin = big
+                for j in range(i + 1, n):
+                    if active[j] and diss[index(i, j)] < dmin:
+                        dmin, jj = diss[index(i, j)], j
+                nearest[i], nearest_dist[i] = jj, dmin
+    return merges, np.array(heights)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_agglomerate_equals_hclust_f_loop_on_ties(seed):
+    """Few distinct distances (ties everywhere), unequal members: every merge and height as
+    hclust.f's loop with its scans of active clusters."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 90))
+    diss = rng.integers(1, 5, size=n * (n - 1) // 2).astype(float)
+    members = rng.integers(1, 4, size=n).astype(float)
+    for squared in (False, True):
+        start = diss * diss if squared else diss.copy()
+        nearest, nearest_dist = _first_neighbours(start.copy(), n)
+        first, second, heights = _agglomerate(start.copy(), members.copy(), nearest, nearest_dist, squared)
+        merges, expected_heights = hclust_f_main_loop(start, members, squared)
+        assert list(zip(first, second)) == merges
+        assert np.array_equal(heights, expected_heights)
+
+
+def test_first_minimum_is_the_first_of_equal_minima():
+    values = np.array([5.0, 3.0, 4.0, 3.0, INFINITY, 3.0, 2.0, 2.0, 9.0])
+    for begin in range(values.size):
+        for end in range(begin, values.size + 1):
+            part = values[begin:end]
+            found = _first_minimum(values, begin, end)
+            if part.size and part.min() < INFINITY:
+                assert found == (begin + int(np.argmin(part)), part.min())
+            else:
+                assert found == (-1, INFINITY)
