@@ -1,6 +1,6 @@
 """Ward on distinct sequences against R's ``hclust`` on the full N x N matrix: ARI per k.
 
-The cohorts of ``tests/analysis/test_ward_r.py`` (generated waves and one of large groups of
+The cohorts of ``tests/analysis/core/test_ward_r.py`` (generated waves and one of large groups of
 identical rows); for each, both methods, k = 2..10: the adjusted Rand index of R's ``cutree``
 against ours (the replay of the height-0 merges) and against the former closed-form start
 (``hclust(members = w)`` on 2 w_a w_b / (w_a + w_b) d), and the rows in another cluster.
@@ -35,8 +35,8 @@ def closed_form_cut(cohort, method, k):
 def main() -> None:
     from analysis.core.quality import adjusted_rand_index
     from analysis.core.ward import ward_tree
-    from tests.analysis.cohorts import write_full_distances
-    from tests.analysis.test_ward_r import COHORTS, HCLUST_SCRIPT, KS, METHODS
+    from tests.analysis.core.cohorts import write_full_distances
+    from tests.analysis.core.test_ward_r import COHORTS, HCLUST_SCRIPT, KS, METHODS
     from tests.rscript import run_r
 
     for name, make in COHORTS.items():

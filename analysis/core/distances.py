@@ -297,21 +297,34 @@ def _sweep_lanes(lanes_a, lane_keys, min_b, base, step, sequences, keys, shift, 
 
 
 @njit(cache=True)
+def _lane_rows(rows, row_keys, group):
+    """The ``LANES`` rows of ``group`` as the columns of one array, with their packed keys, and each lane's row
+    index (-1 for a lane of a last short group, which repeats the last row and writes nothing)."""
+    count, length = rows.shape
+    lanes = np.empty((length, LANES), dtype=np.int64)
+    lane_keys = np.empty(LANES, dtype=np.uint64)
+    real = np.full(LANES, -1, dtype=np.int64)
+    for k in range(LANES):
+        row = min(group * LANES + k, count - 1)
+        lanes[:, k] = rows[row]
+        lane_keys[k] = row_keys[row]
+        if group * LANES + k < count:
+            real[k] = row
+    return lanes, lane_keys, real
+
+
+@njit(cache=True)
 def _condensed_group(sequences, keys, shift, order, lcp_previous, sub, indel, out, group):
     """Rows group * LANES .. + LANES - 1 of the condensed matrix (a last short group repeats a row
     that writes nothing)."""
-    n, length = sequences.shape
-    lanes_a = np.empty((length, LANES), dtype=np.int64)
-    lane_keys = np.empty(LANES, dtype=np.uint64)
+    n = sequences.shape[0]
+    lanes_a, lane_keys, rows = _lane_rows(sequences, keys, group)
     min_b = np.full(LANES, n, dtype=np.int64)
     base = np.zeros(LANES, dtype=np.int64)
     for k in range(LANES):
-        a = min(group * LANES + k, n - 1)
-        lanes_a[:, k] = sequences[a]
-        lane_keys[k] = keys[a]
-        if group * LANES + k < n:
-            min_b[k] = a
-            base[k] = condensed_row_start(a, n)
+        if rows[k] >= 0:
+            min_b[k] = rows[k]
+            base[k] = condensed_row_start(rows[k], n)
     _sweep_lanes(lanes_a, lane_keys, min_b, base, 1, sequences, keys, shift, order, lcp_previous, 0, n, sub, indel, out)
 
 
@@ -328,23 +341,19 @@ def _om_condensed_lanes(sequences, keys, shift, order, lcp_previous, sub, indel,
 
 @njit(cache=True, parallel=True)
 def _om_cross_lanes(sequences, keys, targets, target_keys, shift, order, lcp_previous, sub, indel, out, n_chunks):
-    n, length = sequences.shape
+    n = sequences.shape[0]
     n_targets = targets.shape[0]
     flat = out.reshape(n * n_targets)
     n_groups = (n_targets + LANES - 1) // LANES
     for task in prange(n_groups * n_chunks):
         group, chunk = task // n_chunks, task % n_chunks
-        lanes_a = np.empty((length, LANES), dtype=np.int64)
-        lane_keys = np.empty(LANES, dtype=np.uint64)
+        lanes_a, lane_keys, rows = _lane_rows(targets, target_keys, group)
         min_b = np.full(LANES, n, dtype=np.int64)
         base = np.zeros(LANES, dtype=np.int64)
         for k in range(LANES):
-            t = min(group * LANES + k, n_targets - 1)
-            lanes_a[:, k] = targets[t]
-            lane_keys[k] = target_keys[t]
-            if group * LANES + k < n_targets:
+            if rows[k] >= 0:
                 min_b[k] = -1
-                base[k] = t
+                base[k] = rows[k]
         lo = chunk * n // n_chunks
         hi = (chunk + 1) * n // n_chunks
         _sweep_lanes(

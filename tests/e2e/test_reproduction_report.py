@@ -6,7 +6,7 @@ Screenshots: ``test-artifacts/e2e/test_reproduction_report_of_a_synthetic_cohort
 import pytest
 from django.test import Client
 
-from tests.analysis_runs.reproduction_run import stored_run
+from tests.analysis.reproduction_run import stored_run
 from tests.factories import MembershipFactory, UserFactory, WaveFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

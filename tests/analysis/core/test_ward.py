@@ -3,11 +3,10 @@ import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 
-from analysis.core.costs import default_indel, trate_costs
-from analysis.core.distances import om_distances, square_form
+from analysis.core.distances import square_form
 from analysis.core.quality import adjusted_rand_index
-from analysis.core.sequences import distinct_sequences
 from analysis.core.ward import INFINITY, _absorb_all, _absorb_row, _agglomerate, _first_minimum, _first_neighbours, ward_tree
+from tests.analysis.core.cohorts import reference_cohort
 from tests.paths import REFERENCE_DIR
 
 
@@ -36,11 +35,8 @@ def brute_force_ward(square, squared):
 
 @pytest.fixture(scope="module")
 def reference_run():
-    sequences = pd.read_csv(REFERENCE_DIR / "sequences_clean.csv").to_numpy()
-    distinct = distinct_sequences(sequences)
-    costs = trate_costs(distinct.sequences, distinct.weights)
-    condensed = om_distances(distinct.sequences, costs, default_indel(costs))
-    return distinct, condensed
+    cohort = reference_cohort()
+    return cohort.distinct, cohort.condensed
 
 
 @pytest.mark.parametrize("method", ["ward.D", "ward.D2"])

@@ -5,6 +5,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from analysis.core.costs import default_indel, trate_costs
 from analysis.core.distances import om_distances, square_form
@@ -14,6 +15,7 @@ from analysis.core.synthetic import synthetic_cohort
 from scoring.cleaning import clean
 from scoring.engine import score_wave
 from scoring.instrument import default_instrument
+from tests.paths import REFERENCE_DIR
 
 BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 
@@ -36,6 +38,12 @@ def _cohort(sequences: np.ndarray) -> Cohort:
 
 
 @cache
+@cache
+def reference_cohort() -> Cohort:
+    """The reference data's cleaned sequences (``sequences_clean.csv``) and their OM distances (TRATE costs)."""
+    return _cohort(pd.read_csv(REFERENCE_DIR / "sequences_clean.csv").to_numpy())
+
+
 def analytic_cohort(n: int, seed: int) -> Cohort:
     """Study A's analytic sample of a synthetic wave of ``n`` questionnaires (scored and cleaned)."""
     raw = synthetic_cohort(n, seed=seed)

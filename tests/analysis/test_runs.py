@@ -140,7 +140,7 @@ def test_soft_time_limit_marks_the_run_failed(monkeypatch):
 def test_rebuild_starts_runs_only_for_open_waves_with_changed_data(dispatched, django_capture_on_commit_callbacks):
     now = timezone.now()
     earlier = now - timedelta(hours=1)
-    settled = now - 2 * services.rebuild_quiet()  # quiet long enough to be rebuilt (tests/analysis_runs/test_rebuild_debounce.py)
+    settled = now - 2 * services.rebuild_quiet()  # quiet long enough to be rebuilt (tests/analysis/test_rebuild_debounce.py)
     never_run = WaveFactory(data_changed_at=settled)
     changed = WaveFactory(data_changed_at=settled)
     AnalysisRunFactory(wave=changed, data_changed_at=earlier, parameters={"k": 4}, finished_at=earlier)

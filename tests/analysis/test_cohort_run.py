@@ -13,7 +13,7 @@ from analysis.selectors import run_latest_succeeded, wave_derived_columns
 from analysis.services import analysis_run_execute, analysis_run_start
 from exports.engine import wave_export
 from studies.models import Role
-from tests.analysis.test_pipeline import expected_flow
+from tests.analysis.core.test_pipeline import expected_flow
 from tests.factories import SchoolClassFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]

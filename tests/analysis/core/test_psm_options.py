@@ -8,7 +8,7 @@ import pytest
 
 from analysis.core.models import numeric
 from analysis.core.psm import MatchingOptions, compare_groups, estimate_att, psm_by_cluster
-from tests.analysis.test_psm import constructed_study
+from tests.analysis.core.test_psm import constructed_study
 
 
 def test_equally_near_controls_share_the_weight_with_ties():

@@ -10,7 +10,7 @@ from analysis.core.distances import om_distances, square_form
 from analysis.core.quality import cluster_quality
 from analysis.core.trajectories import TrajectoryParams, cluster_trajectories
 from analysis.core.ward import ward_tree
-from tests.analysis.cohorts import analytic_cohort, write_full_distances
+from tests.analysis.core.cohorts import analytic_cohort, write_full_distances
 from tests.rscript import require_r, run_r
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ import pytest
 
 from analysis.core.quality import adjusted_rand_index
 from analysis.core.ward import ward_tree
-from tests.analysis.cohorts import analytic_cohort, identical_groups_cohort, same_partition, write_full_distances
+from tests.analysis.core.cohorts import analytic_cohort, identical_groups_cohort, same_partition, write_full_distances
 from tests.rscript import require_r, run_r
 
 pytestmark = pytest.mark.slow

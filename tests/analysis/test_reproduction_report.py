@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.analysis_runs.reproduction_run import stored_run
+from tests.analysis.reproduction_run import stored_run
 from tests.factories import MembershipFactory, UserFactory, WaveFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

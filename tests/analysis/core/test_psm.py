@@ -16,7 +16,7 @@ from analysis.core.psm import (
     psm_by_cluster,
 )
 from scoring.instrument import default_instrument
-from tests.analysis.test_models import CLUSTERS, analytic_frame
+from tests.analysis.core.test_models import CLUSTERS, analytic_frame
 
 INSTRUMENT = default_instrument()  # the current version of the data dictionary
 

@@ -9,7 +9,7 @@ from scipy import stats
 
 from analysis.core.descriptives import STUDY_A_TABLE1, TOTAL, TableVariable, categorical, continuous, table1
 from scoring.instrument import DEFAULT_DICTIONARY, build_instrument, default_instrument
-from tests.analysis.test_models import CLUSTERS, analytic_frame
+from tests.analysis.core.test_models import CLUSTERS, analytic_frame
 
 INSTRUMENT = default_instrument()  # the current version of the data dictionary
 

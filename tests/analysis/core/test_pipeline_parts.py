@@ -11,7 +11,7 @@ from analysis.core.pipeline import FAILED, OK, SKIPPED, run_analysis, study_a_pa
 from analysis.core.synthetic import synthetic_cohort
 from scoring.engine import score_wave
 from scoring.instrument import default_instrument
-from tests.analysis.test_pipeline import dominant_status_clusters
+from tests.analysis.core.test_pipeline import dominant_status_clusters
 
 BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
 

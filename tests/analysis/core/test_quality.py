@@ -1,14 +1,12 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from analysis.core.costs import default_indel, trate_costs
-from analysis.core.distances import om_distances, square_form
+from analysis.core.distances import square_form
 from analysis.core.quality import QUALITY_COLUMNS, adjusted_rand_index, cluster_quality
-from analysis.core.sequences import distinct_sequences
 from analysis.core.ward import ward_tree
+from tests.analysis.core.cohorts import reference_cohort
 from tests.paths import REFERENCE_DIR
 
 
@@ -104,12 +102,9 @@ def weighted_cluster_quality(square, labels, weights):
 
 @pytest.fixture(scope="module")
 def reference_run():
-    sequences = pd.read_csv(REFERENCE_DIR / "sequences_clean.csv").to_numpy()
-    distinct = distinct_sequences(sequences)
-    costs = trate_costs(distinct.sequences, distinct.weights)
-    condensed = om_distances(distinct.sequences, costs, default_indel(costs))
-    tree = ward_tree(condensed, distinct.weights, "ward.D")
-    return distinct, condensed, {k: tree.cut(k) for k in range(2, 11)}
+    cohort = reference_cohort()
+    tree = ward_tree(cohort.condensed, cohort.distinct.weights, "ward.D")
+    return cohort.distinct, cohort.condensed, {k: tree.cut(k) for k in range(2, 11)}
 
 
 def test_asw_matches_reference(reference_run):

@@ -16,7 +16,7 @@ import pytest
 from analysis.core.models import CLUSTER_REFERENCE, design_matrix, study_a_controls, study_a_covariate_sets
 from analysis.core.psm import METHODS, MatchingOptions, compare_groups, propensity_scores
 from scoring.instrument import default_instrument
-from tests.analysis.cohort_frames import analytic_cohort
+from tests.analysis.core.cohort_frames import analytic_cohort
 from tests.rscript import require_r, run_r
 
 INSTRUMENT = default_instrument()  # the current version of the data dictionary

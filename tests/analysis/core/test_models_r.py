@@ -13,7 +13,7 @@ import pytest
 
 from analysis.core.models import fit_study_a, fit_study_b
 from scoring.instrument import default_instrument
-from tests.analysis.cohort_frames import analytic_cohort
+from tests.analysis.core.cohort_frames import analytic_cohort
 from tests.rscript import require_r, run_r
 
 INSTRUMENT = default_instrument()  # the current version of the data dictionary

@@ -12,7 +12,7 @@ import pytest
 
 from analysis.core.reliability import one_factor_scores, tatt_factor_score
 from scoring.instrument import default_instrument
-from tests.analysis.cohort_frames import analytic_cohort
+from tests.analysis.core.cohort_frames import analytic_cohort
 from tests.rscript import require_r, run_r
 
 BUNDLED = default_instrument()  # the bundled instrument (a wave's own version in the app)
