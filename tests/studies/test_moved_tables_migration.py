@@ -67,6 +67,10 @@ def _fill_old_layout(apps) -> dict:
     model("schools", "AuditEvent").objects.create(actor=user, actor_name="counsellor", action="alert.view", study=study)
     model("analysis", "AnalysisRun").objects.create(wave=wave)
     model("exports", "ExportJob").objects.create(wave=wave, study=study)
+    # beat's schedule under the old task names (a flush by an earlier transactional test may have emptied it)
+    every_minute = model("django_celery_beat", "IntervalSchedule").objects.create(every=1, period="minutes")
+    for task in ("surveys.tasks.flush_outbox", "schools.tasks.alerts_escalate"):
+        model("django_celery_beat", "PeriodicTask").objects.get_or_create(task=task, defaults={"name": task, "interval": every_minute})
 
     ContentType = model("contenttypes", "ContentType")
     # A fresh test database already holds the new content types: put the old ones in their place,
